@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+// bert-serving-swift: a drop-in replacement for bert-serving-server 1.10.0.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "bert-serving-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bert-serving-start", targets: ["bert-serving-start"]),
+        .executable(name: "bert-serving-terminate", targets: ["bert-serving-terminate"]),
+        .executable(name: "bert-serving-benchmark", targets: ["bert-serving-benchmark"]),
+        .library(name: "WordPiece", targets: ["WordPiece"]),
+        .library(name: "Checkpoint", targets: ["Checkpoint"]),
+        .library(name: "BertEngine", targets: ["BertEngine"]),
+        .library(name: "ServerCore", targets: ["ServerCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (Debian: libzmq3-dev, libopenblas-dev, libmsgpack-dev).
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMsgPack", pkgConfig: "msgpack", providers: [.apt(["libmsgpack-dev"])]),
+
+        // Swift over libzmq; nothing BERT-specific.
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: strict),
+        // Google BERT's tokenization.py + convert_lst_to_features, on Unicode scalars.
+        .target(name: "WordPiece", swiftSettings: strict),
+        // TF1 tensor bundles and safetensors, without TensorFlow.
+        .target(name: "Checkpoint", swiftSettings: strict),
+        // The BERT forward pass and pooling on OpenBLAS; knows nothing of sockets.
+        .target(name: "BertEngine", dependencies: ["Checkpoint", "COpenBLAS"], swiftSettings: strict),
+        // argparse-compatible command lines of bert-serving-start / -terminate / -benchmark.
+        .target(name: "ArgparseCompat", swiftSettings: strict),
+        // Ventilator, workers, sink: the original's ZeroMQ pipeline.
+        .target(
+            name: "ServerCore",
+            dependencies: [
+                "ZeroMQ", "WordPiece", "Checkpoint", "BertEngine", "ArgparseCompat",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .executableTarget(name: "bert-serving-start", dependencies: ["ServerCore"], swiftSettings: strict),
+        .executableTarget(name: "bert-serving-terminate", dependencies: ["ServerCore"], swiftSettings: strict),
+        .executableTarget(name: "bert-serving-benchmark", dependencies: ["ServerCore"], swiftSettings: strict),
+
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "WordPieceTests", dependencies: ["WordPiece"], resources: [.copy("Resources")]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"], resources: [.copy("Resources")]),
+        .testTarget(name: "BertEngineTests", dependencies: ["BertEngine", "Checkpoint", "WordPiece"], resources: [.copy("Resources")]),
+        .testTarget(name: "ArgparseCompatTests", dependencies: ["ArgparseCompat"]),
+        .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
