@@ -38,4 +38,22 @@ public protocol TensorStore: Sendable {
     /// - Throws: `CheckpointError` naming the file and tensor when it is missing, truncated,
     ///   corrupt, or not floating point.
     func floats(_ name: String) throws(CheckpointError) -> [Float]
+    /// The file (or checkpoint prefix) that errors name; defaults to the type's name.
+    var storePath: String { get }
+}
+
+extension TensorStore {
+    /// Reads `name` and checks that it has `expectedShape` (the shape the model configuration
+    /// implies) before converting anything.
+    /// - Throws: `.missingTensor`, `.shapeMismatch`, or whatever `floats(_:)` throws.
+    public func floats(_ name: String, expectedShape: [Int]) throws(CheckpointError) -> [Float] {
+        guard let info = info(name) else { throw .missingTensor(path: storePath, tensor: name) }
+        guard info.shape == expectedShape else {
+            throw .shapeMismatch(path: storePath, tensor: name, expected: expectedShape, actual: info.shape)
+        }
+        return try floats(name)
+    }
+
+    /// The type's name, for stores that are not backed by a file.
+    public var storePath: String { "\(Self.self)" }
 }
