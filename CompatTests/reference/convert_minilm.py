@@ -79,14 +79,18 @@ def main(hf_dir, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     graph = tf.Graph()
     with graph.as_default():
-        variables = []
+        # Values are fed through placeholders so the .meta graph stays small (a constant
+        # initializer would embed every weight in the graph a second time).
+        variables, feed = [], {}
         for hf_name in sorted(names):
             g_name, transpose = names[hf_name]
             value = np.ascontiguousarray(tensors[hf_name].T if transpose else tensors[hf_name]).astype(np.float32)
-            variables.append(tf.Variable(value, name=g_name))
+            ph = tf.placeholder(tf.float32, shape=value.shape)
+            variables.append(tf.Variable(ph, name=g_name))
+            feed[ph] = value
         saver = tf.train.Saver(variables)
         with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
+            sess.run(tf.global_variables_initializer(), feed_dict=feed)
             saver.save(sess, os.path.join(out_dir, 'bert_model.ckpt'), write_meta_graph=True)
 
     with open(os.path.join(out_dir, 'bert_config.json'), 'w') as f:

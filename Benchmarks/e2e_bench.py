@@ -1,0 +1,201 @@
+"""End-to-end benchmark: a server driven through the stock bert-serving-client 1.10.0.
+
+Starts each server command in turn (ours, the original on TF 1.15.5 from the rig), measures
+  * start-up: process start -> first correct encode answered (and -> first SHOW_CONFIG),
+  * throughput (sentences/s) of `encode` at a client batch size, with 1..N concurrent clients,
+  * latency p50/p99 per encode call,
+  * peak RSS of the whole server process tree (sampled from /proc every 50 ms),
+on the same distinct sentences for everyone, and prints a table with the ratios.
+
+usage (from the repo root, rig built):
+  ~/.cache/bert-serving-swift/rig/py311/bin/python Benchmarks/e2e_bench.py \
+      --servers ours,original --model minilm --batch 256 --clients 1 --seq 25 --out Benchmarks/results
+"""
+import argparse
+import csv
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+from bert_serving.client import BertClient
+
+RIG = os.environ.get('BSS_RIG_DIR', os.path.expanduser('~/.cache/bert-serving-swift/rig'))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def make_sentences(vocab_path, n, seed=1234, lo=15, hi=20):
+    """n distinct sentences of lo..hi whole words drawn from the vocabulary (seeded)."""
+    words = [w.strip() for w in open(vocab_path, encoding='utf-8')]
+    words = [w for w in words if w.isalpha() and w.isascii() and len(w) > 1]
+    rng = random.Random(seed)
+    out = set()
+    while len(out) < n:
+        out.add(' '.join(rng.choice(words) for _ in range(rng.randint(lo, hi))))
+    return sorted(out)
+
+
+def tree_rss_kb(pid):
+    """RSS of pid and all its descendants, in KiB."""
+    children = {}
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % d) as f:
+                parts = f.read().rsplit(')', 1)[1].split()
+            children.setdefault(int(parts[1]), []).append(int(d))
+        except (OSError, IndexError):
+            pass
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        stack.extend(children.get(p, []))
+        try:
+            with open('/proc/%d/status' % p) as f:
+                for line in f:
+                    if line.startswith('VmRSS:'):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, tree_rss_kb(self.pid))
+            time.sleep(0.05)
+
+
+def server_command(kind, model, port, port_out, args):
+    flags = ['-port', str(port), '-port_out', str(port_out), '-max_seq_len', str(args.seq),
+             '-pooling_layer', '-1', '-num_worker', str(args.num_worker),
+             '-max_batch_size', str(max(256, args.batch))]
+    if kind == 'ours':
+        bin_dir = os.environ.get('BSS_BIN_DIR', os.path.join(ROOT, '.build/release'))
+        mdir = {'minilm': os.path.join(RIG, 'minilm-tf1'), 'base': os.path.join(RIG, 'bertbase-tf1')}[model]
+        return [os.path.join(bin_dir, 'bert-serving-start'), '-model_dir', mdir] + flags
+    if kind == 'original':
+        mdir = {'minilm': os.path.join(RIG, 'minilm-tf1'), 'base': os.path.join(RIG, 'bertbase-tf1')}[model]
+        return [os.path.join(RIG, 'py37/bin/bert-serving-start'), '-cpu', '-model_dir', mdir] + flags
+    raise ValueError(kind)
+
+
+def run_server(kind, model, sentences, args):
+    port, port_out = free_port(), free_port()
+    cmd = server_command(kind, model, port, port_out, args)
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    sampler = RssSampler(proc.pid)
+    sampler.start()
+    result = {'server': kind, 'model': model, 'batch': args.batch, 'clients': args.clients,
+              'seq': args.seq, 'num_worker': args.num_worker}
+    try:
+        bc = None
+        deadline = t0 + args.startup_timeout
+        while bc is None:
+            if proc.poll() is not None:
+                raise RuntimeError('%s exited with %s during start-up' % (kind, proc.returncode))
+            try:
+                bc = BertClient(port=port, port_out=port_out, timeout=2000)
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        result['startup_config_s'] = time.time() - t0
+        bc.encode(sentences[:1])
+        result['startup_encode_s'] = time.time() - t0
+        bc.encode(sentences[:args.batch])  # warm-up
+
+        # throughput: every client encodes its own share of distinct sentences, batch by batch
+        lat = []
+        lock = threading.Lock()
+        per_client = [sentences[i::args.clients] for i in range(args.clients)]
+
+        def work(share):
+            c = BertClient(port=port, port_out=port_out, timeout=600000)
+            for i in range(0, len(share), args.batch):
+                s = time.time()
+                v = c.encode(share[i:i + args.batch])
+                assert v.shape[0] == len(share[i:i + args.batch])
+                with lock:
+                    lat.append(time.time() - s)
+            c.close()
+
+        threads = [threading.Thread(target=work, args=(s,)) for s in per_client]
+        t1 = time.time()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.time() - t1
+        result['sent_per_s'] = len(sentences) / elapsed
+        result['p50_ms'] = float(np.percentile(lat, 50) * 1000)
+        result['p99_ms'] = float(np.percentile(lat, 99) * 1000)
+        result['peak_rss_mb'] = sampler.peak / 1024.0
+        bc.close()
+    finally:
+        sampler.stop.set()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--servers', default='ours,original')
+    ap.add_argument('--model', default='minilm', choices=['minilm', 'base'])
+    ap.add_argument('--batch', type=int, default=256)
+    ap.add_argument('--clients', type=int, default=1)
+    ap.add_argument('--seq', type=int, default=25)
+    ap.add_argument('--num_worker', type=int, default=1)
+    ap.add_argument('--sentences', type=int, default=4096)
+    ap.add_argument('--startup_timeout', type=float, default=120)
+    ap.add_argument('--out', default=None, help='directory for CSV/JSON results')
+    args = ap.parse_args()
+    sentences = make_sentences(os.path.join(RIG, 'minilm-hf/vocab.txt'), args.sentences)
+    results = [run_server(k, args.model, sentences, args) for k in args.servers.split(',')]
+    base = results[-1]
+    print('%-9s %-6s %6s %7s %10s %9s %9s %10s %10s %9s %7s' % (
+        'server', 'model', 'batch', 'clients', 'sent/s', 'p50 ms', 'p99 ms', 'start cfg', 'start enc',
+        'RSS MB', 'ratio'))
+    for r in results:
+        print('%-9s %-6s %6d %7d %10.1f %9.1f %9.1f %9.2fs %9.2fs %9.0f %6.2fx' % (
+            r['server'], r['model'], r['batch'], r['clients'], r['sent_per_s'], r['p50_ms'], r['p99_ms'],
+            r['startup_config_s'], r['startup_encode_s'], r['peak_rss_mb'], r['sent_per_s'] / base['sent_per_s']))
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        path = os.path.join(args.out, 'e2e-%s-b%d-c%d-s%d-w%d.csv' % (
+            args.model, args.batch, args.clients, args.seq, args.num_worker))
+        with open(path, 'w', newline='') as f:
+            w = csv.DictWriter(f, fieldnames=sorted(results[0]))
+            w.writeheader()
+            w.writerows(results)
+        print('wrote', path)
+
+
+if __name__ == '__main__':
+    main()
