@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "bert-serving-start", targets: ["bert-serving-start"]),
         .executable(name: "bert-serving-terminate", targets: ["bert-serving-terminate"]),
         .executable(name: "bert-serving-benchmark", targets: ["bert-serving-benchmark"]),
+        .executable(name: "bert-serving-healthcheck", targets: ["bert-serving-healthcheck"]),
         .library(name: "WordPiece", targets: ["WordPiece"]),
         .library(name: "Checkpoint", targets: ["Checkpoint"]),
         .library(name: "BertEngine", targets: ["BertEngine"]),
@@ -51,6 +52,8 @@ let package = Package(
         .executableTarget(name: "bert-serving-start", dependencies: ["ServerCore"], swiftSettings: strict),
         .executableTarget(name: "bert-serving-terminate", dependencies: ["ServerCore"], swiftSettings: strict),
         .executableTarget(name: "bert-serving-benchmark", dependencies: ["ServerCore"], swiftSettings: strict),
+        // Docker HEALTHCHECK probe: one SHOW_CONFIG over ZeroMQ with the identity "bert-serving-healthcheck".
+        .executableTarget(name: "bert-serving-healthcheck", dependencies: ["CZeroMQ"], swiftSettings: strict),
 
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "WordPieceTests", dependencies: ["WordPiece"], resources: [.copy("Resources")]),
