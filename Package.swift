@@ -49,6 +49,9 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Reads the conformance suite's capture files (CompatTests/capture/SCHEMA.md) with msgpack-c.
+        .target(name: "CaptureFormat", dependencies: ["CMsgPack"], swiftSettings: strict),
+
         .executableTarget(name: "bert-serving-start", dependencies: ["ServerCore"], swiftSettings: strict),
         .executableTarget(name: "bert-serving-terminate", dependencies: ["ServerCore"], swiftSettings: strict),
         .executableTarget(name: "bert-serving-benchmark", dependencies: ["ServerCore"], swiftSettings: strict),
@@ -61,6 +64,7 @@ let package = Package(
         .testTarget(name: "BertEngineTests", dependencies: ["BertEngine", "Checkpoint", "WordPiece"], resources: [.copy("Resources")]),
         .testTarget(name: "ArgparseCompatTests", dependencies: ["ArgparseCompat"]),
         .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
+        .testTarget(name: "CaptureFormatTests", dependencies: ["CaptureFormat"]),
     ],
     swiftLanguageModes: [.v6]
 )
