@@ -66,8 +66,7 @@ public struct SafetensorsReader: TensorStore {
             if let width = Self.byteWidth(raw.dtype) {
                 let (need, o) = count.multipliedReportingOverflow(by: width)
                 guard !o, need == length else {
-                    throw .outOfBounds(path: path, tensor: name, offset: offset, length: length,
-                                       available: o ? Int.max : need)
+                    throw .malformed(path: path, detail: "tensor '\(name)' data_offsets span \(length) bytes, but \(raw.dtype) \(raw.shape) needs \(o ? "more than Int.max" : String(need))")
                 }
             }
             guard let mapping = HFNames.google(for: name) else { continue }
