@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "WordPieceTests", dependencies: ["WordPiece"], resources: [.copy("Resources")]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"], resources: [.copy("Resources")]),
         .testTarget(name: "BertEngineTests", dependencies: ["BertEngine", "Checkpoint", "WordPiece"], resources: [.copy("Resources")]),
-        .testTarget(name: "ArgparseCompatTests", dependencies: ["ArgparseCompat"]),
+        .testTarget(name: "ArgparseCompatTests", dependencies: ["ArgparseCompat"], resources: [.copy("Resources")]),
         .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
         .testTarget(name: "CaptureFormatTests", dependencies: ["CaptureFormat"]),
     ],
