@@ -5,7 +5,8 @@
 public struct FeatureConverter: Sendable {
     /// The tokenizer for plain texts (and the vocabulary for pre-tokenized input).
     public let tokenizer: FullTokenizer
-    /// `-max_seq_len`; nil (`NONE`) sizes each batch to its longest row, capped by `maxPositionEmbeddings`.
+    /// `-max_seq_len` (argparse ensures > 3, so every row has exactly this length); nil (`NONE`) sizes each
+    /// batch to its longest row, capped by `maxPositionEmbeddings`.
     public let maxSeqLen: Int?
     /// `max_position_embeddings` from `bert_config.json`.
     public let maxPositionEmbeddings: Int
