@@ -38,6 +38,18 @@ public struct ArgumentParser: Sendable {
         self.optionStrings = strings.map { (string: $0.0, action: $0.1) }
     }
 
+    /// `os.path.basename(argv0)`: argparse's default `prog` (`sys.argv[0]`).
+    public static func programName(argv0: String) -> String {
+        let scalars = Array(argv0.unicodeScalars)
+        guard let slash = scalars.lastIndex(of: "/") else { return argv0 }
+        return String(String.UnicodeScalarView(scalars[(slash + 1)...]))
+    }
+
+    /// A parser the way a console script builds it: `prog` from `argv[0]`, width from `COLUMNS`.
+    public init(spec: ParserSpec, argv0: String, environment: [String: String]) {
+        self.init(spec: spec, prog: Self.programName(argv0: argv0), columns: Self.columns(fromEnvironment: environment))
+    }
+
     /// argparse's width source: `int(os.environ['COLUMNS'])`, nil when unset or not an int.
     public static func columns(fromEnvironment environment: [String: String]) -> Int? {
         environment["COLUMNS"].flatMap(PythonText.parseInt)

@@ -78,6 +78,31 @@ struct EngineBehaviourTests {
         #expect(ArgumentParser(spec: .terminate, prog: "p", columns: 120).width == 118)
     }
 
+    @Test("prog is the basename of argv[0], as os.path.basename computes it")
+    func programName() {
+        #expect(ArgumentParser.programName(argv0: "/usr/local/bin/bert-serving-start") == "bert-serving-start")
+        #expect(ArgumentParser.programName(argv0: "bert-serving-start") == "bert-serving-start")
+        #expect(ArgumentParser.programName(argv0: "/opt/bin/") == "")
+        let parser = ArgumentParser(spec: .terminate, argv0: "/x/bert-serving-terminate", environment: ["COLUMNS": "100"])
+        #expect(parser.prog == "bert-serving-terminate" && parser.width == 98)
+    }
+
+    /// Deliberate divergence: Python ints are unbounded, so the original accepts
+    /// `-num_worker 9223372036854775808` and fails later; we reject it as argparse rejects any
+    /// non-int, with the same message shape and exit status 2.
+    @Test("integers beyond Int are a usage error")
+    func hugeInteger() {
+        let parser = ArgumentParser(spec: .start, prog: "bert-serving-start")
+        #expect(throws: ArgparseError.self) { try parser.parse(["-model_dir", "m", "-num_worker", "9223372036854775808"]) }
+        do {
+            _ = try parser.parse(["-model_dir", "m", "-num_worker", "9223372036854775808"])
+        } catch {
+            #expect(error.exitCode == 2)
+            #expect(error.standardError.hasSuffix(
+                "bert-serving-start: error: argument -num_worker: invalid int value: '9223372036854775808'\n"))
+        }
+    }
+
     @Test("a hidden option parses but stays out of usage and help")
     func hiddenOption() throws {
         var spec = ParserSpec.originalTerminate
