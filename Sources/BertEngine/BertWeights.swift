@@ -1,0 +1,140 @@
+import Checkpoint
+
+/// A dense layer in the layout `cblas_sgemm` takes without transposing: `kernel` row-major
+/// `[inFeatures, outFeatures]` (TensorFlow's own layout), `bias` `[outFeatures]`.
+struct Dense: Sendable {
+    let kernel: [Float]
+    let bias: [Float]
+    let inFeatures: Int
+    let outFeatures: Int
+}
+
+/// LayerNorm parameters (`gamma`, `beta`), each `[hidden]`.
+struct LayerNormWeights: Sendable {
+    let gamma: [Float]
+    let beta: [Float]
+}
+
+/// One encoder layer, named after the checkpoint hierarchy `bert/encoder/layer_<i>/…`.
+struct LayerWeights: Sendable {
+    /// `attention/self/{query,key,value}` fused column-wise into one `[hidden, 3·hidden]` dense.
+    let qkv: Dense
+    /// `attention/output/dense`.
+    let attentionOutput: Dense
+    /// `attention/output/LayerNorm`.
+    let attentionNorm: LayerNormWeights
+    /// `intermediate/dense`.
+    let intermediate: Dense
+    /// `output/dense`.
+    let output: Dense
+    /// `output/LayerNorm`.
+    let outputNorm: LayerNormWeights
+}
+
+/// The weights of one BERT model, read once from a `TensorStore` and shared read-only by every
+/// worker; immutable after `init`, so any number of threads may use it at once.
+public final class BertWeights: Sendable {
+    public let config: BertConfig
+    /// False under `-no_position_embeddings` (modeling.py `use_position_embeddings=False`).
+    public let usesPositionEmbeddings: Bool
+    let activation: Activation
+    /// `bert/embeddings/word_embeddings`, `[vocab, hidden]`.
+    let wordEmbeddings: [Float]
+    /// `bert/embeddings/position_embeddings`, `[maxPositions, hidden]`; empty when unused.
+    let positionEmbeddings: [Float]
+    /// `bert/embeddings/token_type_embeddings`, `[typeVocab, hidden]`.
+    let tokenTypeEmbeddings: [Float]
+    /// `bert/embeddings/LayerNorm`.
+    let embeddingNorm: LayerNormWeights
+    let layers: [LayerWeights]
+    /// `bert/pooler/dense`; nil when the checkpoint has none (then only CLS_POOLED fails).
+    let pooler: Dense?
+
+    /// Reads and checks every tensor the forward pass needs.
+    /// - Parameters:
+    ///   - config: the model's `bert_config.json`.
+    ///   - store: the checkpoint, in Google-BERT names and layout.
+    ///   - noPositionEmbeddings: `-no_position_embeddings`: position embeddings are neither read nor added.
+    /// - Throws: `EngineError` for an invalid config, `CheckpointError` (`.missingTensor`,
+    ///   `.shapeMismatch`, …) naming the file and tensor for weights that do not fit it.
+    public init(config: BertConfig, store: any TensorStore, noPositionEmbeddings: Bool = false) throws {
+        try config.validate()
+        self.config = config
+        activation = try Activation(config.hiddenAct)
+        usesPositionEmbeddings = !noPositionEmbeddings
+        let h = config.hidden
+        let loader = TensorLoader(store: store)
+        wordEmbeddings = try loader.load("bert/embeddings/word_embeddings", [config.vocabSize, h])
+        positionEmbeddings = noPositionEmbeddings
+            ? [] : try loader.load("bert/embeddings/position_embeddings", [config.maxPositionEmbeddings, h])
+        tokenTypeEmbeddings = try loader.load("bert/embeddings/token_type_embeddings", [config.typeVocabSize, h])
+        embeddingNorm = try loader.layerNorm("bert/embeddings/LayerNorm", h)
+        var layers: [LayerWeights] = []
+        layers.reserveCapacity(config.layers)
+        for i in 0..<config.layers {
+            let p = "bert/encoder/layer_\(i)/"
+            let q = try loader.dense(p + "attention/self/query", h, h)
+            let k = try loader.dense(p + "attention/self/key", h, h)
+            let v = try loader.dense(p + "attention/self/value", h, h)
+            layers.append(LayerWeights(
+                qkv: Self.fuse([q, k, v]),
+                attentionOutput: try loader.dense(p + "attention/output/dense", h, h),
+                attentionNorm: try loader.layerNorm(p + "attention/output/LayerNorm", h),
+                intermediate: try loader.dense(p + "intermediate/dense", h, config.intermediate),
+                output: try loader.dense(p + "output/dense", config.intermediate, h),
+                outputNorm: try loader.layerNorm(p + "output/LayerNorm", h)))
+        }
+        self.layers = layers
+        if store.info("bert/pooler/dense/kernel") != nil || store.info("bert/pooler/dense/bias") != nil {
+            pooler = try loader.dense("bert/pooler/dense", h, h)
+        } else {
+            pooler = nil
+        }
+    }
+
+    /// Concatenates dense layers with the same input along the output axis:
+    /// `[in, a] ‖ [in, b] ‖ … -> [in, a + b + …]`, biases likewise.
+    private static func fuse(_ parts: [Dense]) -> Dense {
+        let inFeatures = parts[0].inFeatures
+        let outFeatures = parts.reduce(0) { $0 + $1.outFeatures }
+        var kernel = [Float](repeating: 0, count: inFeatures * outFeatures)
+        var bias: [Float] = []
+        bias.reserveCapacity(outFeatures)
+        var column = 0
+        for part in parts {
+            for row in 0..<inFeatures {
+                for j in 0..<part.outFeatures {
+                    kernel[row * outFeatures + column + j] = part.kernel[row * part.outFeatures + j]
+                }
+            }
+            bias.append(contentsOf: part.bias)
+            column += part.outFeatures
+        }
+        return Dense(kernel: kernel, bias: bias, inFeatures: inFeatures, outFeatures: outFeatures)
+    }
+}
+
+/// Reads tensors from a store, checking each shape against the configuration first.
+private struct TensorLoader {
+    let store: any TensorStore
+
+    func load(_ name: String, _ shape: [Int]) throws(CheckpointError) -> [Float] {
+        let values = try store.floats(name, expectedShape: shape)
+        let count = shape.reduce(1, *)
+        guard values.count == count else {
+            throw .shapeMismatch(path: store.storePath, tensor: name, expected: shape, actual: [values.count])
+        }
+        return values
+    }
+
+    func dense(_ scope: String, _ inFeatures: Int, _ outFeatures: Int) throws(CheckpointError) -> Dense {
+        Dense(
+            kernel: try load(scope + "/kernel", [inFeatures, outFeatures]),
+            bias: try load(scope + "/bias", [outFeatures]),
+            inFeatures: inFeatures, outFeatures: outFeatures)
+    }
+
+    func layerNorm(_ scope: String, _ width: Int) throws(CheckpointError) -> LayerNormWeights {
+        LayerNormWeights(gamma: try load(scope + "/gamma", [width]), beta: try load(scope + "/beta", [width]))
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+
+/// Elementwise kernels of the forward pass on `SIMD8<Float>` lanes.
+///
+/// TensorFlow evaluates `exp`/`erf` with Eigen's vectorised float approximations, not with
+/// correctly rounded libm calls; these are our own approximations of comparable accuracy
+/// (relative error of exp ≈ 1e-7, absolute error of erf ≤ 2e-7), fast enough that the
+/// elementwise work stays small next to the matrix products.
+enum VectorMath {
+    typealias Vector = SIMD8<Float>
+    static let width = Vector.scalarCount
+
+    // exp: x = n·ln2 + r with |r| ≤ ln2/2, e^x = 2^n · e^r; ln2 split in a part exact in float
+    // (0.693359375) and the rest, so n·ln2Hi is exact (Cody–Waite reduction).
+    private static let log2e: Float = 1.442_695_04
+    private static let ln2Hi: Float = 0.693_359_375
+    private static let ln2Lo: Float = -2.121_944_4e-4
+    /// 1.5·2^23: adding it rounds a float of magnitude < 2^22 to an integer (ties to even),
+    /// and leaves that integer in the low mantissa bits.
+    private static let roundingMagic: Float = 12_582_912
+    /// Below this e^x is under the smallest normal float: the result is 0, as TF's exp gives
+    /// for the -10000 attention adder.
+    private static let expLow: Float = -87.3
+    /// 2^127 is the largest power of two the exponent trick can build.
+    private static let expHigh: Float = 88.0
+
+    /// e^x for each lane.
+    @inline(__always)
+    static func exp(_ x: Vector) -> Vector {
+        let xc = x.clamped(lowerBound: Vector(repeating: expLow), upperBound: Vector(repeating: expHigh))
+        let shifted = xc * log2e + roundingMagic
+        let n = shifted - roundingMagic
+        var r = xc - n * ln2Hi
+        r = r - n * ln2Lo
+        // Taylor series of e^r to degree 7 (truncation < 6e-9 on |r| ≤ 0.35), Horner form.
+        var p = Vector(repeating: 1 / 5040)
+        p = p * r + 1 / 720
+        p = p * r + 1 / 120
+        p = p * r + 1 / 24
+        p = p * r + 1 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let magicBits = SIMD8<Int32>(repeating: Int32(bitPattern: roundingMagic.bitPattern))
+        let nInt = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- magicBits
+        let twoToN = unsafeBitCast((nInt &+ 127) &<< 23, to: Vector.self)
+        var y = p * twoToN
+        y.replace(with: 0, where: x .< expLow)
+        return y
+    }
+
+    /// erf(x) for each lane: Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7).
+    @inline(__always)
+    static func erf(_ x: Vector) -> Vector {
+        let ax = x.replacing(with: -x, where: x .< 0)
+        let t = 1 / (1 + 0.327_591_1 * ax)
+        var p = Vector(repeating: 1.061_405_429)
+        p = p * t - 1.453_152_027
+        p = p * t + 1.421_413_741
+        p = p * t - 0.284_496_736
+        p = p * t + 0.254_829_592
+        p = p * t
+        let y = 1 - p * exp(-(ax * ax))
+        var result = y
+        result.replace(with: -y, where: x .< 0)
+        return result
+    }
+
+    /// GELU as bert/modeling.py `gelu` defines it: `x * 0.5 * (1 + erf(x / sqrt(2)))`.
+    @inline(__always)
+    static func gelu(_ x: Vector) -> Vector {
+        x * (0.5 * (1 + erf(x / Float(2).squareRoot())))
+    }
+
+    /// Applies `f` to `count` floats at `p`, in place; the tail goes through a zero-padded vector
+    /// so every element gets the same arithmetic.
+    @inline(__always)
+    static func map(_ p: UnsafeMutablePointer<Float>, count: Int, _ f: (Vector) -> Vector) {
+        let raw = UnsafeMutableRawPointer(p)
+        var i = 0
+        while i + width <= count {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
+            raw.storeBytes(of: f(v), toByteOffset: i * 4, as: Vector.self)
+            i += width
+        }
+        if i < count {
+            var v = Vector()
+            for j in 0..<(count - i) { v[j] = p[i + j] }
+            let y = f(v)
+            for j in 0..<(count - i) { p[i + j] = y[j] }
+        }
+    }
+
+    /// GELU in place over `count` floats.
+    static func geluInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        map(p, count: count, gelu)
+    }
+
+    /// ReLU in place (tf.nn.relu).
+    static func reluInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        map(p, count: count) { $0.replacing(with: 0, where: $0 .< 0) }
+    }
+
+    /// tanh in place, with the platform's tanhf (used on small tensors only).
+    static func tanhInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { p[i] = Foundation.tanh(p[i]) }
+    }
+
+    /// Sum of `count` floats, eight running partial sums.
+    @inline(__always)
+    static func sum(_ p: UnsafePointer<Float>, count: Int) -> Float {
+        let raw = UnsafeRawPointer(p)
+        var acc = Vector()
+        var i = 0
+        while i + width <= count {
+            acc += raw.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
+            i += width
+        }
+        var s = acc.sum()
+        while i < count {
+            s += p[i]
+            i += 1
+        }
+        return s
+    }
+
+    /// Largest of `count` (≥ 1) floats.
+    @inline(__always)
+    static func max(_ p: UnsafePointer<Float>, count: Int) -> Float {
+        var m = p[0]
+        for i in 1..<Swift.max(count, 1) where p[i] > m { m = p[i] }
+        return m
+    }
+
+    /// Row-wise softmax of a `rows × cols` matrix (leading dimension `cols`), in place, the way
+    /// tf.nn.softmax computes it: `exp(x - max)`, then times `1 / sum`.
+    static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        for r in 0..<rows {
+            let row = p + r * cols
+            let m = max(row, count: cols)
+            map(row, count: cols) { exp($0 - m) }
+            let inv = 1 / sum(row, count: cols)
+            for c in 0..<cols { row[c] *= inv }
+        }
+    }
+
+    /// `rows` LayerNorms of width `cols` over `x + residual`, written to `x` (residual may be nil):
+    /// tf.contrib.layers.layer_norm — `mean`, `variance = mean((x - mean)^2)`,
+    /// `inv = rsqrt(variance + 1e-12) * gamma`, `x * inv + (beta - mean * inv)`.
+    static func addLayerNorm(
+        _ x: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, rows: Int, cols: Int,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>
+    ) {
+        let epsilon: Float = 1e-12
+        let n = Float(cols)
+        for r in 0..<rows {
+            let row = x + r * cols
+            if let residual {
+                let res = residual + r * cols
+                for j in 0..<cols { row[j] += res[j] }
+            }
+            let mean = sum(row, count: cols) / n
+            let raw = UnsafeRawPointer(row)
+            var acc = Vector()
+            var j = 0
+            while j + width <= cols {
+                let d = raw.loadUnaligned(fromByteOffset: j * 4, as: Vector.self) - mean
+                acc += d * d
+                j += width
+            }
+            var sq = acc.sum()
+            while j < cols {
+                let d = row[j] - mean
+                sq += d * d
+                j += 1
+            }
+            let rstd = 1 / (sq / n + epsilon).squareRoot()
+            for k in 0..<cols {
+                let inv = rstd * gamma[k]
+                row[k] = row[k] * inv + (beta[k] - mean * inv)
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+/// A growable scratch buffer of floats that never shrinks; its contents are not kept on growth.
+struct ScratchBuffer: ~Copyable {
+    private(set) var pointer: UnsafeMutablePointer<Float>
+    private(set) var capacity: Int
+
+    init() {
+        capacity = 0
+        pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    }
+
+    /// Makes room for `count` floats (reallocating only when the buffer is too small).
+    mutating func reserve(_ count: Int) {
+        guard count > capacity else { return }
+        pointer.deallocate()
+        pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        capacity = count
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// Every scratch buffer of one forward pass (like whisper.cpp's `whisper_state`): it grows to the
+/// largest batch seen and is then reused, so a steady-state `encode` allocates only its result.
+///
+/// Owned by one `BertEncoder`; not safe to use from several threads at once.
+final class Workspace {
+    /// Hidden states of the packed tokens, `[tokens, hidden]`: each layer's input and output.
+    var hidden = ScratchBuffer()
+    /// Fused projections `[tokens, 3·hidden]`: Q | K | V.
+    var qkv = ScratchBuffer()
+    /// Attention context `[tokens, hidden]`.
+    var context = ScratchBuffer()
+    /// Attention block output (after its LayerNorm) `[tokens, hidden]`.
+    var attention = ScratchBuffer()
+    /// Feed-forward activations `[tokens, intermediate]`.
+    var intermediate = ScratchBuffer()
+    /// Scores of one (sequence, head), `[len, len]`.
+    var scores = ScratchBuffer()
+    /// Attention adder of one sequence's keys, `[len]`.
+    var keyAdder = ScratchBuffer()
+    /// Pooler input / output `[count, hidden]`.
+    var poolerIn = ScratchBuffer()
+    var poolerOut = ScratchBuffer()
+    /// Per sequence: computed length (leading positions up to the last attended one) and offset
+    /// of its first token in the packed buffers.
+    var lengths: [Int] = []
+    var offsets: [Int] = []
+
+    /// Grows every buffer to hold `tokens` packed tokens of sequences up to `maxLength` long.
+    func reserve(tokens: Int, maxLength: Int, count: Int, config: BertConfig) {
+        hidden.reserve(tokens * config.hidden)
+        qkv.reserve(tokens * 3 * config.hidden)
+        context.reserve(tokens * config.hidden)
+        attention.reserve(tokens * config.hidden)
+        intermediate.reserve(tokens * config.intermediate)
+        scores.reserve(maxLength * maxLength)
+        keyAdder.reserve(maxLength)
+        poolerIn.reserve(count * config.hidden)
+        poolerOut.reserve(count * config.hidden)
+    }
+}

@@ -1,0 +1,39 @@
+import Testing
+import BertEngine
+
+/// The engine against vectors the ORIGINAL bert-serving-server 1.10.0 (TensorFlow 1.15.5) returned
+/// through the stock client for the same ids (Resources/engine_golden, gen_engine_golden.py).
+@Suite struct GoldenTests {
+    /// Float32 differences between TF's and our summation orders and exp/erf approximations
+    /// stay far below this; a wrong formula or mask does not.
+    static let tolerance: Float = 1e-4
+
+    @Test func manifestIsComplete() throws {
+        let cases = try Golden.load()
+        #expect(cases.count >= 20)
+        let strategies = Set(cases.map(\.poolingEnum))
+        #expect(strategies == Set(PoolingStrategy.allCases.map(\.rawValue)))
+        #expect(cases.contains { $0.maskClsSep })
+        #expect(cases.contains { $0.maxSeqLen == nil })
+        #expect(cases.contains { $0.noPositionEmbeddings })
+        #expect(cases.contains { $0.poolingLayer.count > 1 })
+    }
+
+    @Test(arguments: Golden.cases)
+    func matchesOriginalServer(_ golden: Golden.Case) throws {
+        let weights = try (golden.noPositionEmbeddings ? MiniLM.tf1NoPositions : MiniLM.tf1).get()
+        let pooling = try #require(PoolingStrategy(name: golden.poolingStrategy))
+        #expect(pooling.rawValue == golden.poolingEnum)
+        let encoder = BertEncoder(weights: weights)
+        for batch in golden.batches {
+            let input = try Golden.input(batch.input)
+            let expected = try Golden.floats(batch.output)
+            let output = try encoder.encode(input.batch, pooling: pooling, layers: golden.poolingLayer)
+            // The original's sink trims NONE output to the longest row when max_seq_len is NONE;
+            // the ids recorded for that case are already padded to exactly that length.
+            #expect(output.shape == batch.shape, "\(golden.name) \(batch.output)")
+            let diff = maxAbsDiff(output.values, expected)
+            #expect(diff <= Self.tolerance, "\(golden.name) \(batch.output): max |diff| = \(diff)")
+        }
+    }
+}
