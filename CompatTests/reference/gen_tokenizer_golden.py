@@ -9,6 +9,8 @@ imported from the wheel installed in the rig's Python 3.7 venv, over a seeded co
   tokenizer_features_<config>.jsonl
                              one batch a line: {"in": corpus indices or token lists, "f": features}
                              (or "crash": the error the original raised for that batch)
+  tokenizer_exhaustive.json  per block of 4096 code points, FNV-1a-64 of the original BasicTokenizer's
+                             tokens (joined by U+001F) for exhaustive_text(block), uncased and cased
   tokenizer_provenance.txt   versions, hashes, command, per-category counts
   vocab.txt                  copy of the rig's MiniLM vocab (bert-base-uncased)
 
@@ -104,6 +106,28 @@ def encode_feature(f, with_tokens):
     return rec
 
 
+EXHAUSTIVE_BLOCK = 4096
+
+
+def exhaustive_text(start):
+    """Every code point of [start, start + EXHAUSTIVE_BLOCK) but surrogates, each in a few contexts:
+    alone between letters, before combining marks (canonical ordering, Mn stripping), next to capital sigma."""
+    parts = []
+    for cp in range(start, min(start + EXHAUSTIVE_BLOCK, 0x110000)):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        c = chr(cp)
+        parts.append('Ab' + c + 'cD ' + c + '\u0316\u0301' + c + '\u03a3' + c + ' \u03a3' + c)
+    return ' '.join(parts)
+
+
+def fnv1a64(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return '%016x' % h
+
+
 def run_features(convert, batch, name, cfg, tokenizers, logger, is_tokenized):
     max_seq_len, lower, mask_cls_sep, nst = cfg
     try:
@@ -180,6 +204,15 @@ def main():
                 if 'crash' in rec:
                     crashes[name] += 1
                 out.write(json.dumps(rec, ensure_ascii=False, separators=(',', ':')) + '\n')
+
+    exhaustive = {'block': EXHAUSTIVE_BLOCK}
+    for lower in (True, False):
+        basic = tokenization.BasicTokenizer(do_lower_case=lower)
+        exhaustive['uncased' if lower else 'cased'] = [
+            fnv1a64('\x1f'.join(basic.tokenize(exhaustive_text(start))).encode('utf-8'))
+            for start in range(0, 0x110000, EXHAUSTIVE_BLOCK)]
+    with open(os.path.join(args.out, 'tokenizer_exhaustive.json'), 'w') as out:
+        json.dump(exhaustive, out, indent=0)
 
     counts = collections.Counter(cat for cat, _ in corpus)
     wheel, wheel_sha = wheel_sha256('bert-serving-server==1.10.0')
