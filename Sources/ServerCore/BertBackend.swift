@@ -1,0 +1,80 @@
+import BertEngine
+import Checkpoint
+import Logging
+import WordPiece
+
+/// The shipped backend: Google BERT's tokenizer and `convert_lst_to_features` (WordPiece) and the
+/// BERT forward pass with the configured pooling (BertEngine), loaded once and shared read-only
+/// by every worker; each worker gets its own `BertEncoder` (scratch buffers).
+public struct BertBackend: PipelineBackend {
+    public let converter: FeatureConverter
+    public let weights: BertWeights
+    public let pooling: PoolingStrategy
+    public let layers: [Int]
+    /// `max_position_embeddings` of the model (the sink pads NONE-length rows to it).
+    public var maxPositionEmbeddings: Int { weights.config.maxPositionEmbeddings }
+
+    /// Loads vocabulary, config and weights as `optimize_graph` + `BertWorker` do.
+    /// - Throws: `CheckpointError`, `EngineError`, `VocabularyError` naming the file at fault.
+    public init(config: ServerConfig, logger: Logger) throws {
+        guard let pooling = PoolingStrategy(rawValue: config.poolingStrategy) else {
+            throw StartupError(component: "VENTILATOR", message: "unknown pooling strategy \(config.poolingStrategy)")
+        }
+        let files = try ModelLocator.locate(modelDir: config.modelDir, tunedModelDir: config.tunedModelDir,
+                                            configName: config.configName, checkpointName: config.ckptName)
+        logger.info("model config: \(files.configPath)")
+        logger.info("checkpoint\(config.tunedModelDir == nil ? "" : " (override by the fine-tuned model)"): \(files.checkpointPath)")
+        let bertConfig = try BertConfig(contentsOfFile: files.configPath)
+        let vocabulary = try Vocabulary(contentsOfFile: files.vocabPath)
+        logger.info("load parameters from checkpoint...")
+        weights = try BertWeights(config: bertConfig, store: files.store,
+                                  noPositionEmbeddings: config.noPositionEmbeddings)
+        converter = FeatureConverter(
+            tokenizer: FullTokenizer(vocabulary: vocabulary, doLowerCase: config.doLowerCase),
+            maxSeqLen: config.maxSeqLen, maxPositionEmbeddings: bertConfig.maxPositionEmbeddings,
+            maskClsSep: config.maskClsSep, noSpecialToken: config.noSpecialToken)
+        self.pooling = pooling
+        self.layers = config.poolingLayer
+    }
+
+    public func makeEncoder(worker index: Int) throws -> any SequenceEncoder {
+        BertSequenceEncoder(backend: self, encoder: BertEncoder(weights: weights))
+    }
+}
+
+/// One worker's tokenizer + encoder; used on that worker's thread only.
+final class BertSequenceEncoder: SequenceEncoder {
+    let backend: BertBackend
+    let encoder: BertEncoder
+
+    init(backend: BertBackend, encoder: BertEncoder) {
+        self.backend = backend
+        self.encoder = encoder
+    }
+
+    func encode(_ payload: EncodePayload) throws -> EncodedSequences {
+        let batch: TextBatch
+        switch payload {
+        case .texts(let t): batch = .texts(t)
+        case .tokenized(let t): batch = .tokenized(t)
+        }
+        let features = backend.converter.convert(batch)
+        let seqLen = features.first?.inputIds.count ?? 0
+        var ids: [Int32] = [], mask: [Int32] = [], types: [Int32] = []
+        ids.reserveCapacity(features.count * seqLen)
+        mask.reserveCapacity(features.count * seqLen)
+        types.reserveCapacity(features.count * seqLen)
+        for f in features {
+            guard f.inputIds.count == seqLen, f.inputMask.count == seqLen, f.inputTypeIds.count == seqLen else {
+                throw StartupError(component: "WORKER", message: "features of unequal length in one batch")
+            }
+            ids += f.inputIds
+            mask += f.inputMask
+            types += f.inputTypeIds
+        }
+        let output = try encoder.encode(
+            EncoderBatch(count: features.count, seqLen: seqLen, inputIds: ids, inputMask: mask, inputTypeIds: types),
+            pooling: backend.pooling, layers: backend.layers)
+        return EncodedSequences(tokens: features.map(\.tokens), shape: output.shape, values: output.values)
+    }
+}

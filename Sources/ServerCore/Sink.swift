@@ -1,0 +1,199 @@
+import Foundation
+import Logging
+import ZeroMQ
+import CZeroMQ
+
+/// `BertSink` (bert_serving/server/__init__.py) as a thread: collects results from the workers,
+/// reassembles partial jobs with `JobTable`, and publishes replies on `-port_out`.
+///
+/// The result socket is an `XPUB` rather than the original's `PUB`: it reads the clients'
+/// subscriptions and holds a reply until its client has subscribed (bounded by `ReplyGate`),
+/// instead of the original's fixed 0.1 s sleep. Its sockets live on its own thread.
+struct Sink: Sendable {
+    let context: Context
+    let config: ServerConfig
+    let workerAddress: String
+    let ventilatorAddress: String
+    let gate: ReplyGate
+
+    private struct Held {
+        let client: [UInt8]
+        let frames: [[UInt8]]
+        let receivedAt: Double
+        let deadline: Double
+        let isConfig: Bool
+    }
+
+    func run(ready: Latch) {
+        let logger = Logger(label: "SINK")
+        var sockets: [Socket] = []
+        defer { for s in sockets { s.close() } }
+        let receiver: Socket, frontend: Socket, sender: Socket
+        do {
+            receiver = try Socket(context, .pull)
+            sockets.append(receiver)
+            try receiver.setLinger(0)
+            try receiver.bind(workerAddress)
+            frontend = try Socket(context, .pair)
+            sockets.append(frontend)
+            try frontend.setLinger(0)
+            try frontend.connect(ventilatorAddress)
+            sender = try Socket(context, .xpub)
+            sockets.append(sender)
+            // Every subscribe and unsubscribe, duplicates included, so the book can count them.
+            try sender.setOption(ZMQ_XPUB_VERBOSER, 1)
+            // Replies still queued when we shut down get this long to leave (ms).
+            try sender.setLinger(2000)
+            try sender.bind("tcp://\(config.bindHost):\(config.portOut)")
+        } catch {
+            ready.fail(StartupError(component: "SINK", message: "\(error)"))
+            return
+        }
+        logger.info("ready")
+        ready.succeed()
+
+        var table = JobTable(settings: .init(withTokens: config.showTokensToClient,
+                                             maxSeqLenUnset: config.maxSeqLen == nil,
+                                             maxPositionEmbeddings: config.maxPositionEmbeddings,
+                                             fixedEmbedLength: config.fixedEmbedLength))
+        var book = SubscriptionBook()
+        var held: [Held] = []
+        var draining = false
+        var lastActivity = ServerStatistic.monotonicSeconds()
+        let poller = Poller([receiver, frontend, sender])
+        let dtype = config.fp16 ? "float16" : "float32"
+        var lastConfigSent: [[UInt8]: Double] = [:]
+
+        func send(_ h: Held) throws(ZMQError) {
+            try sender.send(h.frames)
+            if h.isConfig {
+                if lastConfigSent.count > 100_000 { lastConfigSent.removeAll() }
+                lastConfigSent[h.client] = ServerStatistic.monotonicSeconds()
+            }
+        }
+
+        func publish(_ client: [UInt8], _ frames: [[UInt8]], isConfig: Bool) throws(ZMQError) {
+            let now = ServerStatistic.monotonicSeconds()
+            let until = gate.holdUntil(identity: client, isConfig: isConfig, book: book, now: now,
+                                       lastConfigSent: isConfig ? lastConfigSent[client] : nil)
+            let h = Held(client: client, frames: frames, receivedAt: now, deadline: until, isConfig: isConfig)
+            if until <= now {
+                try send(h)
+            } else {
+                held.append(h)
+            }
+        }
+
+        do {
+            while true {
+                var timeout = -1
+                if let next = held.map(\.deadline).min() {
+                    timeout = max(0, Int(((next - ServerStatistic.monotonicSeconds()) * 1000).rounded(.up)))
+                }
+                if draining { timeout = timeout < 0 ? 1000 : min(timeout, 1000) }
+                let readable = try poller.poll(timeoutMilliseconds: timeout)
+                if readable[2] {
+                    let message = try sender.receive()
+                    if let first = message.first {
+                        book.apply(first, now: ServerStatistic.monotonicSeconds())
+                    }
+                }
+                if readable[0] {
+                    lastActivity = ServerStatistic.monotonicSeconds()
+                    handleWorker(try receiver.receive(), table: &table, logger: logger)
+                }
+                if readable[1] {
+                    lastActivity = ServerStatistic.monotonicSeconds()
+                    let msg = try frontend.receive()
+                    if msg.first == PipelineFrames.drain {
+                        draining = true
+                    } else if msg.count == 5, msg[0] == ServerCommand.newJob.bytes,
+                              let job = PipelineFrames.uint64(msg[1]), let count = PipelineFrames.int(msg[4]) {
+                        table.register(job: job, client: msg[2], reqID: msg[3], count: count)
+                        logger.info("job register\tsize: \(count)\tjob id: \(WireError.show(msg[2] + Array("#".utf8) + msg[3]))")
+                    } else if msg.count == 4, msg[0] == PipelineFrames.reply {
+                        logger.info("send config\tclient \(WireError.show(msg[1]))")
+                        try publish(msg[1], [msg[1], msg[3], msg[2]], isConfig: true)
+                    } else if msg.count == 4, msg[0] == PipelineFrames.fail {
+                        logger.info("send error\tclient \(WireError.show(msg[1]))")
+                        try publish(msg[1], [msg[1], PipelineFrames.errorHeader(String(decoding: msg[3], as: UTF8.self)),
+                                             [], msg[2]], isConfig: false)
+                    } else {
+                        logger.error("unexpected message from the ventilator (\(msg.count) frames)")
+                    }
+                }
+                for done in table.takeFinished() {
+                    let frames: [[UInt8]]
+                    switch done.outcome {
+                    case .embeddings(let shape, let values, let tokens):
+                        let body = config.fp16 ? PipelineFrames.halfBytes(values) : PipelineFrames.floatBytes(values)
+                        frames = [done.client, PipelineFrames.header(dtype: dtype, shape: shape, tokens: tokens), body, done.reqID]
+                        logger.info("send back\tsize: \(shape.first ?? 0)\tjob id: \(WireError.show(done.client + Array("#".utf8) + done.reqID))")
+                    case .failure(let message):
+                        frames = [done.client, PipelineFrames.errorHeader(message), [], done.reqID]
+                        logger.error("send error\tjob id: \(WireError.show(done.client + Array("#".utf8) + done.reqID))\t\(message)")
+                    }
+                    try publish(done.client, frames, isConfig: false)
+                }
+                let now = ServerStatistic.monotonicSeconds()
+                if !held.isEmpty {
+                    var keep: [Held] = []
+                    for h in held {
+                        if gate.mayRelease(identity: h.client, receivedAt: h.receivedAt, deadline: h.deadline,
+                                           book: book, now: now) {
+                            if !book.isReachable(h.client) {
+                                logger.warning("no subscriber for client \(WireError.show(h.client)) after waiting, reply dropped")
+                            }
+                            try send(h)
+                        } else {
+                            keep.append(h)
+                        }
+                    }
+                    held = keep
+                }
+                if draining {
+                    let idle = now - lastActivity > 30
+                    if (table.pendingCount == 0 && held.isEmpty) || idle {
+                        if idle { logger.warning("\(table.pendingCount) jobs unfinished after 30 s idle, giving up") }
+                        try frontend.send([PipelineFrames.drained])
+                        break
+                    }
+                }
+            }
+        } catch {
+            if error.isTerminated {
+                logger.info("terminated!")
+            } else {
+                logger.error("sink stopped: \(error)")
+            }
+        }
+    }
+
+    private func handleWorker(_ msg: [[UInt8]], table: inout JobTable, logger: Logger) {
+        guard msg.count == 4, let (job, part) = PipelineFrames.parseJobKey(msg[0]) else {
+            logger.error("received a wrongly-formatted request (expected 4 frames, got \(msg.count))")
+            return
+        }
+        if msg[3] == ServerCommand.dataEmbed.bytes {
+            guard let shape = PipelineFrames.parseShape(msg[1]), let values = PipelineFrames.floats(msg[2]),
+                  values.count == shape.reduce(1, *) else {
+                table.fail(job: job, message: "internal error: malformed embeddings from a worker")
+                return
+            }
+            table.addEmbeddings(job: job, partID: part, shape: shape, values: values)
+        } else if msg[3] == ServerCommand.dataToken.bytes {
+            guard let tokens = try? JSONDecoder().decode([[String]].self, from: Data(msg[1])) else {
+                table.fail(job: job, message: "internal error: malformed tokens from a worker")
+                return
+            }
+            table.addTokens(job: job, partID: part, tokens: tokens)
+        } else if msg[3] == PipelineFrames.fail {
+            table.fail(job: job, message: String(decoding: msg[1], as: UTF8.self))
+        } else {
+            logger.error("received a wrongly-formatted request (expected 4 frames, got \(msg.count))")
+            return
+        }
+        let p = table.progress(job)
+        logger.info("collect \(WireError.show(msg[3])) \(WireError.show(msg[0])) (E:\(p.embeds)/T:\(p.tokens)/A:\(p.checksum))")
+    }
+}

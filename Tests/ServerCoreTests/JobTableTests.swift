@@ -1,0 +1,191 @@
+import Testing
+@testable import ServerCore
+
+private func b(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+struct JobTableTests {
+    static let pooled = JobTable.Settings(withTokens: false, maxSeqLenUnset: false, maxPositionEmbeddings: 512, fixedEmbedLength: false)
+
+    /// Rows of width `d` whose values are `row * 10 + column`.
+    func rows(_ range: Range<Int>, d: Int) -> [Float] {
+        range.flatMap { r in (0 ..< d).map { Float(r * 10 + $0) } }
+    }
+
+    @Test func singleJobFinishesWhenAllRowsArrived() {
+        var t = JobTable(settings: Self.pooled)
+        t.register(job: 1, client: b("c"), reqID: b("7"), count: 2)
+        #expect(t.takeFinished().isEmpty)
+        t.addEmbeddings(job: 1, partID: 0, shape: [2, 3], values: rows(0 ..< 2, d: 3))
+        let done = t.takeFinished()
+        #expect(done == [.init(job: 1, client: b("c"), reqID: b("7"),
+                               outcome: .embeddings(shape: [2, 3], values: rows(0 ..< 2, d: 3), tokens: nil))])
+        #expect(t.pendingCount == 0)
+        #expect(t.takeFinished().isEmpty)
+    }
+
+    @Test(arguments: [[0, 3, 6], [6, 3, 0], [3, 6, 0]])
+    func partialJobsReassembleInRequestOrder(_ arrival: [Int]) {
+        var t = JobTable(settings: Self.pooled)
+        t.register(job: 9, client: b("c"), reqID: b("1"), count: 8)
+        for start in arrival {
+            #expect(t.takeFinished().isEmpty)
+            let end = min(8, start + 3)
+            t.addEmbeddings(job: 9, partID: start, shape: [end - start, 2], values: rows(start ..< end, d: 2))
+        }
+        let done = t.takeFinished()
+        #expect(done.count == 1)
+        #expect(done.first?.outcome == .embeddings(shape: [8, 2], values: rows(0 ..< 8, d: 2), tokens: nil))
+    }
+
+    @Test func resultsArrivingBeforeRegistrationAreKept() {
+        var t = JobTable(settings: Self.pooled)
+        t.addEmbeddings(job: 4, partID: 0, shape: [1, 2], values: [1, 2])
+        #expect(t.takeFinished().isEmpty)
+        #expect(t.pendingCount == 1)
+        t.register(job: 4, client: b("c"), reqID: b("3"), count: 1)
+        #expect(t.takeFinished().first?.outcome == .embeddings(shape: [1, 2], values: [1, 2], tokens: nil))
+    }
+
+    @Test func jobsSharingAClientAndRequestIDStayApart() {
+        var t = JobTable(settings: Self.pooled)
+        t.register(job: 1, client: b("same"), reqID: b("1"), count: 1)
+        t.register(job: 2, client: b("same"), reqID: b("1"), count: 1)
+        t.addEmbeddings(job: 2, partID: 0, shape: [1, 1], values: [2])
+        t.addEmbeddings(job: 1, partID: 0, shape: [1, 1], values: [1])
+        let done = t.takeFinished()
+        #expect(done.map(\.job) == [1, 2])
+        #expect(done.map(\.outcome) == [.embeddings(shape: [1, 1], values: [1], tokens: nil),
+                                         .embeddings(shape: [1, 1], values: [2], tokens: nil)])
+    }
+
+    @Test func tokensAreRequiredAndChainedByPart() {
+        var s = Self.pooled
+        s.withTokens = true
+        var t = JobTable(settings: s)
+        t.register(job: 1, client: b("c"), reqID: b("1"), count: 3)
+        t.addEmbeddings(job: 1, partID: 2, shape: [1, 1], values: [3])
+        t.addEmbeddings(job: 1, partID: 0, shape: [2, 1], values: [1, 2])
+        t.addTokens(job: 1, partID: 2, tokens: [["[CLS]", "c", "[SEP]"]])
+        #expect(t.takeFinished().isEmpty)
+        t.addTokens(job: 1, partID: 0, tokens: [["[CLS]", "a", "[SEP]"], ["[CLS]", "b", "[SEP]"]])
+        #expect(t.takeFinished().first?.outcome == .embeddings(
+            shape: [3, 1], values: [1, 2, 3],
+            tokens: [["[CLS]", "a", "[SEP]"], ["[CLS]", "b", "[SEP]"], ["[CLS]", "c", "[SEP]"]]))
+    }
+
+    /// `-max_seq_len NONE -pooling_strategy NONE`: rows padded to max_position_embeddings and
+    /// trimmed to the longest part of the whole request (SinkJob.result).
+    @Test func noneLengthRowsAreTrimmedToTheLongestPart() {
+        var t = JobTable(settings: .init(withTokens: false, maxSeqLenUnset: true, maxPositionEmbeddings: 8, fixedEmbedLength: false))
+        t.register(job: 1, client: b("c"), reqID: b("1"), count: 2)
+        t.addEmbeddings(job: 1, partID: 0, shape: [1, 2, 1], values: [1, 2])
+        t.addEmbeddings(job: 1, partID: 1, shape: [1, 3, 1], values: [4, 5, 6])
+        #expect(t.takeFinished().first?.outcome == .embeddings(shape: [2, 3, 1], values: [1, 2, 0, 4, 5, 6], tokens: nil))
+    }
+
+    @Test func fixedEmbedLengthKeepsMaxPositionEmbeddings() {
+        var t = JobTable(settings: .init(withTokens: false, maxSeqLenUnset: true, maxPositionEmbeddings: 4, fixedEmbedLength: true))
+        t.register(job: 1, client: b("c"), reqID: b("1"), count: 1)
+        t.addEmbeddings(job: 1, partID: 0, shape: [1, 2, 1], values: [1, 2])
+        #expect(t.takeFinished().first?.outcome == .embeddings(shape: [1, 4, 1], values: [1, 2, 0, 0], tokens: nil))
+    }
+
+    @Test func fixedMaxSeqLenKeepsItsLength() {
+        var t = JobTable(settings: .init(withTokens: false, maxSeqLenUnset: false, maxPositionEmbeddings: 512, fixedEmbedLength: false))
+        t.register(job: 1, client: b("c"), reqID: b("1"), count: 2)
+        t.addEmbeddings(job: 1, partID: 1, shape: [1, 3, 1], values: [4, 0, 0])
+        t.addEmbeddings(job: 1, partID: 0, shape: [1, 3, 1], values: [1, 2, 0])
+        #expect(t.takeFinished().first?.outcome == .embeddings(shape: [2, 3, 1], values: [1, 2, 0, 4, 0, 0], tokens: nil))
+    }
+
+    @Test func aFailedPartFailsTheJobOnceAndLatePartsAreDropped() {
+        var t = JobTable(settings: Self.pooled)
+        t.register(job: 1, client: b("c"), reqID: b("5"), count: 6)
+        t.addEmbeddings(job: 1, partID: 0, shape: [3, 1], values: [1, 2, 3])
+        t.fail(job: 1, message: "boom")
+        #expect(t.takeFinished() == [.init(job: 1, client: b("c"), reqID: b("5"), outcome: .failure("boom"))])
+        t.addEmbeddings(job: 1, partID: 3, shape: [3, 1], values: [4, 5, 6])
+        #expect(t.takeFinished().isEmpty)
+        #expect(t.pendingCount == 0)
+    }
+
+    @Test func failureBeforeRegistrationWaitsForTheClientAddress() {
+        var t = JobTable(settings: Self.pooled)
+        t.fail(job: 3, message: "bad")
+        #expect(t.takeFinished().isEmpty)
+        t.register(job: 3, client: b("c"), reqID: b("2"), count: 1)
+        #expect(t.takeFinished().first?.outcome == .failure("bad"))
+    }
+
+    @Test func misfittingPartsBecomeAFailureNotACrash() {
+        var t = JobTable(settings: Self.pooled)
+        t.register(job: 1, client: b("c"), reqID: b("1"), count: 2)
+        t.addEmbeddings(job: 1, partID: 0, shape: [1, 2], values: [1, 2])
+        t.addEmbeddings(job: 1, partID: 1, shape: [1, 3], values: [1, 2, 3])
+        guard case .failure = t.takeFinished().first?.outcome else {
+            Issue.record("expected a failure")
+            return
+        }
+    }
+}
+
+struct SubscriptionTests {
+    @Test func bookCountsSubscribersAndMatchesByPrefix() {
+        var book = SubscriptionBook()
+        #expect(!book.isReachable(b("abc")))
+        book.apply([1] + b("ab"), now: 1)
+        book.apply([1] + b("ab"), now: 2)
+        #expect(book.isReachable(b("abc")))
+        #expect(!book.isReachable(b("a")))
+        #expect(book.latestSubscribe(matching: b("abc")) == 2)
+        book.apply([0] + b("ab"), now: 3)
+        #expect(book.isReachable(b("abc")))
+        book.apply([0] + b("ab"), now: 4)
+        #expect(!book.isReachable(b("abc")))
+        book.apply([], now: 5)
+        book.apply([0] + b("zz"), now: 5)
+        #expect(!book.isReachable(b("zz")))
+    }
+
+    @Test func configForAnUnsubscribedClientWaitsForItsSubscription() {
+        let gate = ReplyGate()
+        var book = SubscriptionBook()
+        let until = gate.holdUntil(identity: b("c1"), isConfig: true, book: book, now: 10)
+        #expect(until == 10 + gate.unsubscribedWait)
+        #expect(!gate.mayRelease(identity: b("c1"), receivedAt: 10, deadline: until, book: book, now: 10.2))
+        book.apply([1] + b("c1"), now: 10.3)
+        #expect(gate.mayRelease(identity: b("c1"), receivedAt: 10, deadline: until, book: book, now: 10.3))
+        #expect(gate.mayRelease(identity: b("zz"), receivedAt: 10, deadline: until, book: book, now: until))
+    }
+
+    @Test func firstConfigForASubscribedClientGoesAtOnce() {
+        let gate = ReplyGate()
+        var book = SubscriptionBook()
+        book.apply([1] + b("c1"), now: 10)
+        #expect(gate.holdUntil(identity: b("c1"), isConfig: true, book: book, now: 10.01) == 10.01)
+        #expect(gate.holdUntil(identity: b("c1"), isConfig: false, book: book, now: 50) == 50)
+    }
+
+    @Test func repeatedStatusRequestsWaitNoLongerThanTheOriginal() {
+        let gate = ReplyGate()
+        var book = SubscriptionBook()
+        book.apply([1] + b("c1"), now: 10)
+        let until = gate.holdUntil(identity: b("c1"), isConfig: true, book: book, now: 20, lastConfigSent: 11)
+        #expect(until == 20 + gate.sharedIdentityWait)
+        #expect(gate.sharedIdentityWait <= 0.1)
+    }
+
+    @Test func configForASharedIdentityWaitsForTheNewSubscriber() {
+        let gate = ReplyGate()
+        var book = SubscriptionBook()
+        book.apply([1] + b("shared"), now: 1)
+        let until = gate.holdUntil(identity: b("shared"), isConfig: true, book: book, now: 100, lastConfigSent: 2)
+        #expect(until == 100 + gate.sharedIdentityWait)
+        #expect(!gate.mayRelease(identity: b("shared"), receivedAt: 100, deadline: until, book: book, now: 100.01))
+        book.apply([1] + b("shared"), now: 100.02)
+        #expect(gate.mayRelease(identity: b("shared"), receivedAt: 100, deadline: until, book: book, now: 100.02))
+        // A subscriber that joined after the last config reply but before this request: at once.
+        #expect(gate.holdUntil(identity: b("shared"), isConfig: true, book: book, now: 101, lastConfigSent: 100.03) == 101 + gate.sharedIdentityWait)
+        #expect(gate.holdUntil(identity: b("shared"), isConfig: true, book: book, now: 101, lastConfigSent: 100.01) == 101)
+    }
+}
