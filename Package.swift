@@ -22,6 +22,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libzmq3-dev, libopenblas-dev, libmsgpack-dev).
@@ -49,6 +52,19 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // HTTP front (-http_port): Hummingbird routes bridged to the ZeroMQ frontend as an in-process client.
+        .target(
+            name: "HTTPFront",
+            dependencies: [
+                "ZeroMQ", "CZeroMQ", "CMsgPack", "WordPiece",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Reads the conformance suite's capture files (CompatTests/capture/SCHEMA.md) with msgpack-c.
         .target(name: "CaptureFormat", dependencies: ["CMsgPack"], swiftSettings: strict),
 
@@ -65,6 +81,10 @@ let package = Package(
         .testTarget(name: "ArgparseCompatTests", dependencies: ["ArgparseCompat"], resources: [.copy("Resources")]),
         .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
         .testTarget(name: "CaptureFormatTests", dependencies: ["CaptureFormat"]),
+        .testTarget(
+            name: "HTTPFrontTests",
+            dependencies: ["HTTPFront", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
