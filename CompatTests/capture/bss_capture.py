@@ -12,7 +12,7 @@
 #   python bss_capture.py proxy --front 5555 --back 5556 \
 #       --server-port 15555 --server-port-out 15556 \
 #       --server-argv "-model_dir /models/x -port 15555 -port_out 15556" -o mine.msgpack
-# and point your clients at ports 5555/5556. Needs pyzmq and msgpack.
+# and point your clients at ports 5555/5556 (SIGTERM stops it too). Needs pyzmq and msgpack.
 import argparse
 import os
 import shlex
@@ -230,12 +230,14 @@ def main():
     proxy = Proxy(args.front, args.back, args.server_port, args.server_port_out)
     proxy.start()
     proxy.ready.wait()
-    print('recording; clients use -port %d -port_out %d; Ctrl-C to stop' % (args.front, args.back))
-    try:
-        while True:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
+    print('recording; clients use -port %d -port_out %d; Ctrl-C (or SIGTERM) to stop' % (args.front, args.back),
+          flush=True)
+    stop = threading.Event()
+    # SIGINT may be ignored when started in the background by a script: handle both explicitly
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while not stop.is_set():
+        stop.wait(0.5)
     proxy.stop()
     name = args.name or os.path.splitext(os.path.basename(args.output))[0]
     cap = make_capture(name, 'recorded with bss_capture.py proxy',

@@ -189,13 +189,14 @@ def s_terminate(s):
 
 
 def probe(frames, kind):
-    """A request that wedges the original: the original never answers; ours must (kind)."""
+    """A request that wedges the original: the original never answers; ours must (kind).
+    kind None: a malformed request both drop (logged); the replay then requires that no reply comes."""
     def run(s):
         s.mark('probe: %r' % (frames[1][:40],))
         r = s.raw(frames[0])
         r.send(frames)
         r.recv(8000)
-        if not s.replied(frames[0], int(frames[2])):
+        if kind and not s.replied(frames[0], int(frames[2])):
             s.expect(frames[0], int(frames[2]), kind)
         r.close()
         s.mark('follow-up: a new client asks SHOW_CONFIG')
@@ -252,6 +253,11 @@ CAPTURES = [
      [], [probe([b'probe-msg-len', b'["hello", "world"]', b'1', b'3'], 'error')]),
     ('probe_non_ascii_identity', 'wedge probe: SHOW_CONFIG from a non-ASCII identity',
      [], [probe([u'caf\u00e9-client'.encode('utf-8'), b'SHOW_CONFIG', b'1', b'0'], 'answer')]),
+    # malformed frames that name no usable request: both servers log and drop them (same behaviour)
+    ('probe_wrong_frame_count', 'dropped by both: 3 frames instead of 4, then a follow-up client',
+     [], [probe([b'probe-three-frames', b'["hello"]', b'1'], None)]),
+    ('probe_non_digit_req_id', 'dropped by both: req_id "abc", then a follow-up client',
+     [], [probe([b'probe-non-digit-req-id', b'["hello"]', b'abc', b'1'], None)]),
 ]
 
 

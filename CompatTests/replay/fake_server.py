@@ -5,7 +5,8 @@
 #
 #   BSS_FAKE_CAPTURE=capture.msgpack BSS_FAKE_CORRUPT=<mode> fake_server.py -port P -port_out Q ...
 #
-# Modes: none, flip_float, drop_json_key, wrong_req_id, extra_frame, drop_reply, tokens, slow_first.
+# Modes: none, flip_float, drop_json_key, wrong_req_id, extra_frame, drop_reply, tokens (alter one reply);
+# reply_all (also answer what the original never answered, with an ERROR header, as ours does).
 import os
 import sys
 import time
@@ -58,6 +59,13 @@ def main():
         if len(req) == 4 and req[1] == b'TERMINATION':
             break
         time.sleep(0.1)  # like the original's config reply: late enough for the SUB to be there
+        if mode == 'reply_all' and (len(req) != 4 or (req[0], req[2]) not in replies):
+            # what ours does with a request the original never answers: an error the client raises
+            pub.send_multipart([req[0], b'{"dtype": "ERROR: fake", "shape": [], "tokens": ""}', b'',
+                                req[2] if len(req) > 2 else b'0'])
+            continue
+        if len(req) != 4:
+            continue
         for frames in replies.get((req[0], req[2]), []):
             if mode == 'drop_reply' and not done_once:
                 done_once = True

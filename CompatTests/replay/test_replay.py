@@ -127,11 +127,29 @@ class ComparatorTests(unittest.TestCase):
         self.assertNotEqual(compare.check_answer(self.config[0], self.config[2], self.encode), [])
 
 
-def run_replay(capture, mode, timeout=4):
+class ArgvTests(unittest.TestCase):
+    def test_ports_and_model_dir_are_swapped_in_both_spellings(self):
+        import replay
+        argv = ['-cpu', '-model_dir', '/old', '-port', '1', '-port_out=2', '-pooling_layer', '-1', '-2',
+                '-http_port', '3', '-max_seq_len', 'NONE']
+        self.assertEqual(replay.swap_argv(argv, 10, 20, '/new', 30),
+                         ['-cpu', '-model_dir', '/new', '-port', '10', '-port_out=20', '-pooling_layer', '-1', '-2',
+                          '-http_port', '30', '-max_seq_len', 'NONE'])
+
+    def test_every_committed_capture_starts_a_cpu_server_on_its_ports(self):
+        for f in sorted(os.listdir(CAPTURES)):
+            if f.endswith('.msgpack'):
+                srv = bss_capture.read_capture(os.path.join(CAPTURES, f))['server']
+                self.assertIn('-cpu', srv['argv'], f)
+                self.assertEqual(srv['argv'][srv['argv'].index('-port') + 1], str(srv['port']), f)
+                self.assertEqual(srv['argv'][srv['argv'].index('-port_out') + 1], str(srv['port_out']), f)
+
+
+def run_replay(capture, mode, timeout=4, original=True):
     env = dict(os.environ, BSS_FAKE_CAPTURE=os.path.join(CAPTURES, capture + '.msgpack'),
                BSS_FAKE_CORRUPT=mode)
     cmd = [sys.executable, os.path.join(HERE, 'replay.py'), os.path.join(CAPTURES, capture + '.msgpack'),
-           '--original', '--program', '%s %s' % (sys.executable, os.path.join(HERE, 'fake_server.py')), '--timeout', str(timeout),
+           '--original' if original else '--bin-dir=/nonexistent', '--program', '%s %s' % (sys.executable, os.path.join(HERE, 'fake_server.py')), '--timeout', str(timeout),
            '--known', '', '--start-timeout', '30']
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
     return p.returncode, p.stdout.decode('utf-8', 'replace')
@@ -168,6 +186,25 @@ class RunnerTests(unittest.TestCase):
 
     def test_tokens_in_header_fail(self):
         self.assert_fails('tokens', 'encode header')
+
+    def test_wedge_probe_needs_an_error_reply_from_ours(self):
+        rc, out = run_replay('probe_bad_json', 'reply_all', original=False)
+        self.assertEqual(rc, 0, out)
+        rc, out = run_replay('probe_bad_json', 'none', original=False)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('no reply within', out)
+
+    def test_wedge_probe_reply_fails_against_the_original(self):
+        rc, out = run_replay('probe_bad_json', 'reply_all', original=True)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('the original never answered this', out)
+
+    def test_reply_to_a_dropped_request_fails(self):
+        rc, out = run_replay('probe_wrong_frame_count', 'none')
+        self.assertEqual(rc, 0, out)
+        rc, out = run_replay('probe_wrong_frame_count', 'reply_all')
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('unexpected reply', out)
 
 
 if __name__ == '__main__':
