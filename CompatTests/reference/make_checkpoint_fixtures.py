@@ -173,6 +173,31 @@ def save_tf1(prefix, variables):
         os.remove(checkpoint_state)
 
 
+def save_tf1_two_shards(prefix, variables):
+    """Like save_tf1, but with variables alternately placed on two CPU devices and a sharded
+    Saver, so TensorFlow writes <prefix>.data-00000-of-00002 and -00001-of-00002."""
+    import tensorflow as tf
+    graph = tf.Graph()
+    with graph.as_default():
+        tf_vars, feeds, assigns = {}, {}, []
+        for i, (name, arr) in enumerate(variables):
+            with tf.device('/cpu:%d' % (i % 2)):
+                v = tf.Variable(tf.zeros(arr.shape, dtype=tf.as_dtype(arr.dtype)), name=name, trainable=False)
+                ph = tf.placeholder(tf.as_dtype(arr.dtype), arr.shape)
+                assigns.append(tf.assign(v, ph))
+            feeds[ph] = arr
+            tf_vars[name] = v
+        saver = tf.train.Saver(var_list=tf_vars, sharded=True)
+        config = tf.ConfigProto(device_count={'CPU': 2})
+        with tf.Session(graph=graph, config=config) as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(assigns, feed_dict=feeds)
+            saver.save(sess, prefix, write_meta_graph=False)
+    checkpoint_state = os.path.join(os.path.dirname(prefix), 'checkpoint')
+    if os.path.exists(checkpoint_state):
+        os.remove(checkpoint_state)
+
+
 def write_model_dir(d, config_name='bert_config.json', config=None):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, config_name), 'w') as f:
@@ -261,7 +286,7 @@ def main(out):
             p = os.path.join(out, entry)
             if os.path.isdir(p):
                 shutil.rmtree(p)
-            elif entry != '.keep':
+            elif entry not in ('.keep', 'README.md'):
                 os.remove(p)
     os.makedirs(out, exist_ok=True)
 
@@ -322,6 +347,22 @@ def main(out):
     d = os.path.join(out, 'tiny-tf1-adam-garbled-slots')
     write_model_dir(d)
     copy_bundle(os.path.join(out, 'tiny-tf1-adam', 'bert_model.ckpt'), d, edit_data=garble_slots)
+
+    # 3a. the float32 weights in a bundle of two data shards.
+    d = os.path.join(out, 'tiny-tf1-two-shards')
+    write_model_dir(d)
+    save_tf1_two_shards(os.path.join(d, 'bert_model.ckpt'), [(n, w[n]) for n in names])
+    shards = sorted(f for f in os.listdir(d) if '.data-' in f)
+    assert shards == ['bert_model.ckpt.data-00000-of-00002', 'bert_model.ckpt.data-00001-of-00002'], shards
+
+    # 3b. an index larger than TensorFlow's 256 KiB table block, so it has several data blocks
+    #     and restart points: 7000 scalars whose names start with unrelated hex digests.
+    import hashlib
+    many = [('%s/v%05d' % (hashlib.md5(str(i).encode()).hexdigest()[:24], i), np.array(i, dtype=np.float32))
+            for i in range(7000)]
+    d = os.path.join(out, 'many-blocks')
+    os.makedirs(d)
+    save_tf1(os.path.join(d, 'bert_model.ckpt'), many)
 
     # 4. malformed files, one per CheckpointError case, derived from a 3-variable micro bundle.
     bad = os.path.join(out, 'malformed')

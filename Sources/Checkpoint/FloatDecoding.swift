@@ -70,29 +70,55 @@ enum FloatDecoding {
         return sign | (e << 23) | ((mantissa & 0x3ff) << 13)
     }
 
+    /// Decodes a row-major `[rows, cols]` tensor straight into `[cols, rows]` order. float32 data
+    /// at a 4-byte-aligned address (the usual case: safetensors pads its header to 8 bytes) is
+    /// transposed in one pass from the mapped file; anything else is decoded, then transposed.
+    static func decodeTransposed(_ raw: UnsafeRawBufferPointer, as kind: StoredFloat, rows: Int, cols: Int) -> [Float] {
+        let count = rows * cols
+        assert(raw.count == count * kind.byteWidth)
+        guard kind == .float32, count > 0, let base = raw.baseAddress,
+              UInt(bitPattern: base) % UInt(MemoryLayout<Float>.alignment) == 0 else {
+            return transpose(decode(raw, as: kind, count: count), rows: rows, cols: cols)
+        }
+        #if _endian(big)
+        return transpose(decode(raw, as: kind, count: count), rows: rows, cols: cols)
+        #else
+        // The mapping is read-only and only ever viewed as bytes or Float here.
+        let src = UnsafeBufferPointer(start: base.assumingMemoryBound(to: Float.self), count: count)
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            transposeTiles(src, into: out, rows: rows, cols: cols)
+            initialized = count
+        }
+        #endif
+    }
+
     /// Row-major `[rows, cols]` -> `[cols, rows]`, in cache-sized tiles.
     static func transpose(_ a: [Float], rows: Int, cols: Int) -> [Float] {
         assert(a.count == rows * cols)
-        let tile = 32
         return [Float](unsafeUninitializedCapacity: a.count) { out, initialized in
-            a.withUnsafeBufferPointer { src in
-                var r0 = 0
-                while r0 < rows {
-                    let r1 = min(r0 + tile, rows)
-                    var c0 = 0
-                    while c0 < cols {
-                        let c1 = min(c0 + tile, cols)
-                        for r in r0..<r1 {
-                            for c in c0..<c1 {
-                                out[c * rows + r] = src[r * cols + c]
-                            }
-                        }
-                        c0 = c1
-                    }
-                    r0 = r1
-                }
-            }
+            a.withUnsafeBufferPointer { src in transposeTiles(src, into: out, rows: rows, cols: cols) }
             initialized = a.count
+        }
+    }
+
+    private static func transposeTiles(
+        _ src: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
+    ) {
+        let tile = 32
+        var r0 = 0
+        while r0 < rows {
+            let r1 = min(r0 + tile, rows)
+            var c0 = 0
+            while c0 < cols {
+                let c1 = min(c0 + tile, cols)
+                for r in r0..<r1 {
+                    for c in c0..<c1 {
+                        out[c * rows + r] = src[r * cols + c]
+                    }
+                }
+                c0 = c1
+            }
+            r0 = r1
         }
     }
 }

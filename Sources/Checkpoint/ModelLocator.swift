@@ -16,13 +16,16 @@ public enum ModelFormat: String, Sendable, Equatable {
 
 /// The files of one model, found and opened; `store` reads its weights.
 public struct ModelFiles: Sendable {
+    /// Which layout was found.
     public let format: ModelFormat
     /// `bert_config.json` (TF) or `config.json` (HF); both carry the google-research/bert keys
     /// (`hidden_size`, `num_hidden_layers`, …) the engine reads.
     public let configPath: String
+    /// `vocab.txt` in `-model_dir`.
     public let vocabPath: String
     /// The checkpoint prefix (TF) or the `.safetensors` file (HF).
     public let checkpointPath: String
+    /// The opened weights, in Google-BERT naming and layout.
     public let store: any TensorStore
 }
 
@@ -33,8 +36,11 @@ public struct ModelFiles: Sendable {
 /// `init_checkpoint = (tuned_model_dir or model_dir)/ckpt_name`. When the TF checkpoint
 /// is absent, a Hugging Face folder (`config.json` + `model.safetensors`) is used instead.
 public enum ModelLocator {
+    /// The Hugging Face config file name.
     public static let hfConfigName = "config.json"
+    /// The Hugging Face weights file name.
     public static let safetensorsName = "model.safetensors"
+    /// The vocabulary file, always read from `-model_dir` (bert_serving/server/__init__.py).
     public static let vocabName = "vocab.txt"
 
     /// Locates and opens the model.

@@ -17,7 +17,9 @@ struct SSTable {
     let bytes: UnsafeRawBufferPointer
 
     /// Calls `body` with each key and value, in table order. `body`'s buffers are views into the file.
-    func forEach(_ body: (_ key: [UInt8], _ value: UnsafeRawBufferPointer) throws(CheckpointError) -> Void) throws(CheckpointError) {
+    /// - Returns: the number of data blocks read.
+    @discardableResult
+    func forEach(_ body: (_ key: [UInt8], _ value: UnsafeRawBufferPointer) throws(CheckpointError) -> Void) throws(CheckpointError) -> Int {
         guard bytes.count >= Self.footerLength else {
             throw .truncated(path: path, tensor: "", need: Self.footerLength, have: bytes.count)
         }
@@ -35,6 +37,7 @@ struct SSTable {
             throw .malformed(path: path, detail: "table footer: \(error.detail)")
         }
         let index = try block(at: indexHandle, what: "index block")
+        var dataBlocks = 0
         try Self.entries(of: index, path: path, what: "index block") { (_, handleBytes) throws(CheckpointError) in
             var r = ProtoReader(handleBytes)
             let handle: (offset: UInt64, size: UInt64)
@@ -44,8 +47,10 @@ struct SSTable {
                 throw .malformed(path: path, detail: "index block handle: \(error.detail)")
             }
             let data = try block(at: handle, what: "data block at \(handle.offset)")
+            dataBlocks += 1
             try Self.entries(of: data, path: path, what: "data block at \(handle.offset)", body)
         }
+        return dataBlocks
     }
 
     /// The contents of the block at `handle`, after checking its trailer.

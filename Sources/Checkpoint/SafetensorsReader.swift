@@ -86,10 +86,13 @@ public struct SafetensorsReader: TensorStore {
         self.tensorNames = entries.keys.sorted()
     }
 
+    /// The path errors name.
     public var storePath: String { path }
 
+    /// Shape and dtype of `name` (Google naming), without reading data.
     public func info(_ name: String) -> TensorInfo? { entries[name]?.info }
 
+    /// Reads `name` as float32 in Google layout (see `TensorStore.floats(_:)`).
     public func floats(_ name: String) throws(CheckpointError) -> [Float] {
         guard let entry = entries[name] else { throw .missingTensor(path: path, tensor: name) }
         guard let kind = entry.kind else {
@@ -98,9 +101,8 @@ public struct SafetensorsReader: TensorStore {
         guard let raw = file.slice(offset: entry.offset, length: entry.length) else {
             throw .outOfBounds(path: path, tensor: name, offset: entry.offset, length: entry.length, available: file.count)
         }
-        let values = FloatDecoding.decode(raw, as: kind, count: entry.info.elementCount)
-        guard entry.transpose else { return values }
-        return FloatDecoding.transpose(values, rows: entry.storedShape[0], cols: entry.storedShape[1])
+        guard entry.transpose else { return FloatDecoding.decode(raw, as: kind, count: entry.info.elementCount) }
+        return FloatDecoding.decodeTransposed(raw, as: kind, rows: entry.storedShape[0], cols: entry.storedShape[1])
     }
 
     // MARK: - Header

@@ -65,10 +65,13 @@ public struct TensorBundleReader: TensorStore {
         self.tensorNames = entries.keys.sorted()
     }
 
+    /// The path errors name.
     public var storePath: String { prefix }
 
+    /// Shape and dtype of `name` (Google naming), without reading data.
     public func info(_ name: String) -> TensorInfo? { entries[name]?.info }
 
+    /// Reads `name` as float32 in Google layout (see `TensorStore.floats(_:)`).
     public func floats(_ name: String) throws(CheckpointError) -> [Float] {
         guard let entry = entries[name] else { throw .missingTensor(path: prefix, tensor: name) }
         let kind: StoredFloat

@@ -50,6 +50,15 @@ import Testing
         try Self.expectIdentical(tf.store, hf.store, names: Self.modelNames)
     }
 
+    /// TensorFlow's sharded Saver over two CPU devices: tensors live in `-00000-of-00002` and
+    /// `-00001-of-00002`, and read back identical to the single-shard bundle.
+    @Test func twoShardBundleMatchesSingleShard() throws {
+        let sharded = try TensorBundleReader(prefix: Fixtures.path("tiny-tf1-two-shards/bert_model.ckpt"))
+        let plain = try TensorBundleReader(prefix: Fixtures.path("tiny-tf1/bert_model.ckpt"))
+        #expect(sharded.tensorNames == Self.modelNames)
+        try Self.expectIdentical(sharded, plain, names: Self.modelNames)
+    }
+
     @Test func locatorReportsModelFiles() throws {
         let dir = Fixtures.path("tiny-tf1")
         let tf = try ModelLocator.locate(modelDir: dir)
