@@ -196,6 +196,23 @@ import Testing
         #expect(detail.hasPrefix("header is not valid JSON"))
     }
 
+    @Test(arguments: [
+        CheckpointError.missingFile(path: "/m/x", lookedFor: "vocabulary"),
+        .unreadable(path: "/m/x", reason: "Permission denied"),
+        .truncated(path: "/m/x", tensor: "t", need: 10, have: 5),
+        .malformed(path: "/m/x", detail: "bad"),
+        .outOfBounds(path: "/m/x", tensor: "t", offset: 1, length: 2, available: 0),
+        .checksumMismatch(path: "/m/x", tensor: "t", expected: 1, actual: 2),
+        .unsupportedCompression(path: "/m/x", kind: 1),
+        .missingTensor(path: "/m/x", tensor: "t"),
+        .shapeMismatch(path: "/m/x", tensor: "t", expected: [1], actual: [2]),
+        .unsupportedDType(path: "/m/x", tensor: "t", dtype: "DT_STRING"),
+    ])
+    func everyErrorIsOneLineStartingWithItsPath(error: CheckpointError) {
+        #expect(error.description.hasPrefix("/m/x: "))
+        #expect(!error.description.contains("\n"))
+    }
+
     @Test func errorsPrintOneLineNamingFileAndTensor() {
         let text = CheckpointError.shapeMismatch(path: "/m/bert_model.ckpt", tensor: "bert/pooler/dense/kernel",
                                                  expected: [768, 768], actual: [384, 384]).description

@@ -82,6 +82,17 @@ import Testing
         #expect(files.store.info("bert/pooler/dense/bias")?.dtype == .float16)
     }
 
+    /// A Hugging Face folder as `-tuned_model_dir`: its safetensors replace the checkpoint,
+    /// the config and vocabulary still come from `-model_dir`.
+    @Test func tunedModelDirMayBeHuggingFace() throws {
+        let base = Fixtures.path("tiny-tf1"), tuned = Fixtures.path("tiny-hf")
+        let files = try ModelLocator.locate(modelDir: base, tunedModelDir: tuned)
+        #expect(files.format == .safetensors)
+        #expect(files.configPath == base + "/bert_config.json")
+        #expect(files.vocabPath == base + "/vocab.txt")
+        #expect(files.checkpointPath == tuned + "/model.safetensors")
+    }
+
     @Test func customCheckpointAndConfigNames() throws {
         let dir = Fixtures.path("tiny-tf1")
         let error = #expect(throws: CheckpointError.self) {
