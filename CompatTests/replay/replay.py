@@ -212,7 +212,7 @@ class Replay:
     def run(self, order, subs):
         self.subs = subs
         events = self.cap['events']
-        pending_sub = False
+        pending_sub = None  # capture time of the last subscription not yet followed by a request
         terminated = False
         for i in order:
             ev = events[i]
@@ -226,7 +226,7 @@ class Replay:
                 s.sock.setsockopt(zmq.LINGER, 0)
                 s.sock.setsockopt(zmq.SUBSCRIBE, s.topic)
                 s.sock.connect('tcp://127.0.0.1:%d' % self.port_out)
-                pending_sub = True
+                pending_sub = ev['t']
             elif d == 'sub':
                 self.drain(i)
                 # the client listened for a while before it closed (e.g. waiting in vain for a reply
@@ -245,9 +245,13 @@ class Replay:
                     s.sock = None
             elif d == 'c2s':
                 self.drain(i)
-                if pending_sub:
-                    self.receive(20)  # like the stock client: subscribe, then send at once
-                    pending_sub = False
+                if pending_sub is not None:
+                    # keep the client's own pause between subscribing and sending (the stock client
+                    # sends at once; a raw client of the scenarios waited 0.5 s), capped at 1 s
+                    end = time.monotonic() + min(max(ev['t'] - pending_sub, 0.02), 1.0)
+                    while time.monotonic() < end:
+                        self.receive(20)
+                    pending_sub = None
                 frames = [bytes(f) for f in ev['frames']]
                 kind = ev.get('expect')
                 if kind and len(frames) == 4:
