@@ -27,22 +27,28 @@ import time  # noqa: E402
 
 from bert_serving.client import BertClient  # noqa: E402
 
-for _ in range(100):  # run() appends the child right after it spawns it
-    if server.processes:
-        break
-    time.sleep(0.05)
-print('child-pid %d' % server.processes[0].pid, flush=True)
-bc = BertClient(port=int(PORT), port_out=int(PORT_OUT), timeout=60000)
-vecs = bc.encode(['First do it', 'then do it right', 'then do it better'])
-assert vecs.shape[0] == 3 and vecs.ndim == 2 and str(vecs.dtype) == 'float32', (vecs.shape, vecs.dtype)
-assert server.is_ready.is_set()
-bc.close()
+try:
+    for _ in range(100):  # run() appends the child right after it spawns it
+        if server.processes:
+            break
+        time.sleep(0.05)
+    print('child-pid %d' % server.processes[0].pid, flush=True)
+    bc = BertClient(port=int(PORT), port_out=int(PORT_OUT), timeout=60000)
+    vecs = bc.encode(['First do it', 'then do it right', 'then do it better'])
+    assert vecs.shape[0] == 3 and vecs.ndim == 2 and str(vecs.dtype) == 'float32', (vecs.shape, vecs.dtype)
+    assert server.is_ready.is_set()
+    bc.close()
 
-# --- README: "To shutdown the server, you may call the static method in BertServer class via:" ---
-BertServer.shutdown(port=int(PORT))
-# --- end of README code ---
+    # --- README: "To shutdown the server, you may call the static method in BertServer class via:" ---
+    BertServer.shutdown(port=int(PORT))
+    # --- end of README code ---
 
-server.join(60)
-assert not server.is_alive(), 'server thread still running 60 s after BertServer.shutdown'
-assert server.returncode == 0, 'bert-serving-start exited with %r' % server.returncode
-print('encoded %s, server exited 0' % (vecs.shape,))
+    server.join(60)
+    assert not server.is_alive(), 'server thread still running 60 s after BertServer.shutdown'
+    assert server.returncode == 0, 'bert-serving-start exited with %r' % server.returncode
+    print('encoded %s, server exited 0' % (vecs.shape,))
+except BaseException:
+    # Fail fast: the server thread is not a daemon, so a live child would keep this test waiting.
+    for process in server.processes:
+        process.kill()
+    raise
