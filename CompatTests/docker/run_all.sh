@@ -119,6 +119,13 @@ if grep -q "all set, ready to serve request!" "$tmp/server.err"; then
   done
   if [ "$rc" -eq 0 ]; then ok "SIGTERM (docker stop) ends the server with exit 0"; else fail "SIGTERM (docker stop) ends the server with exit 0 (status $rc)"; fi
   server_pid=""
+  left=$(pgrep -f -- "-port 17950 -port_out 17951" || true)
+  if [ -z "$left" ]; then
+    ok "no server process left behind"
+  else
+    fail "no server process left behind (still running: $(tr '\n' ' ' <<< "$left"))"
+    xargs -r kill -9 <<< "$left"
+  fi
   if probe 1000 2> /dev/null; then fail "healthcheck exits 1 once the server is gone"; else ok "healthcheck exits 1 once the server is gone"; fi
 else
   fail "entrypoint starts bert-serving-start on the model (no ready line within 120 s)"
