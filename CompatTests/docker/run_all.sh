@@ -111,6 +111,29 @@ if grep -q "all set, ready to serve request!" "$tmp/server.err"; then
     fail "the server replaced the entry point shell (cmdline: $(tr '\0' ' ' < "/proc/$server_pid/cmdline" 2>/dev/null))"
   fi
   if probe 5000; then ok "healthcheck exits 0 against a ready server"; else fail "healthcheck exits 0 against a ready server"; fi
+  # Probes use the identity bert-serving-healthcheck, which the server leaves out of SHOW_STATUS
+  # statistics: between two status requests of a stock client, three probes change nothing.
+  # PENDING until the server skips that identity: set stats_checks=1 then.
+  stats_checks=0
+  if [ "$stats_checks" != 1 ]; then
+    echo "PENDING (not run, not counted): probes left out of SHOW_STATUS statistics"
+  elif "$rig/py311/bin/python" - > "$tmp/stats.log" 2>&1 <<PY
+import subprocess
+from bert_serving.client import BertClient
+bc = BertClient(port=17950, port_out=17951, timeout=10000)
+before = bc.server_status['statistic']
+for _ in range(3):
+    subprocess.run(['$image_root/usr/local/bin/bert-serving-healthcheck', '-port', '17950', '-port_out', '17951'], check=True)
+after = bc.server_status['statistic']
+print(before, after, sep='\n')
+assert after['num_sys_request'] == before['num_sys_request'] + 1, 'probes counted as requests'
+assert after['num_total_client'] == before['num_total_client'], 'probe counted as a client'
+PY
+  then
+    ok "healthcheck probes are left out of SHOW_STATUS statistics"
+  else
+    fail "healthcheck probes are left out of SHOW_STATUS statistics"; tail -n 5 "$tmp/stats.log"
+  fi
   kill -TERM "$server_pid"
   rc=124
   for _ in $(seq 1 60); do
