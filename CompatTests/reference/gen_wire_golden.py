@@ -14,9 +14,11 @@ import glob
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unicodedata
 
@@ -86,8 +88,10 @@ def run_scenario(rig, port, name, flags, requests):
     cmd = [os.path.join(rig, 'py37', 'bin', 'bert-serving-start'), '-cpu', '-model_dir',
            os.path.join(rig, 'minilm-tf1'), '-num_worker', '1', '-port', str(port),
            '-port_out', str(port_out)] + flags
+    # auto_bind() creates its ipc:// socket directories in the working directory: use a scratch one
+    workdir = tempfile.mkdtemp(prefix='gen_wire_golden.')
     with open(log_path, 'wb') as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=workdir)
     try:
         wait_ready(proc, log_path)
         ctx = zmq.Context()
@@ -123,7 +127,7 @@ def run_scenario(rig, port, name, flags, requests):
         except OSError:
             pass
         proc.wait()
-        # the original leaks its frozen graph into /tmp; nothing to clean here on purpose
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def sha256(path):
