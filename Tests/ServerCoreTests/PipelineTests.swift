@@ -175,14 +175,17 @@ struct PipelineTests {
 
     @Test func sharedIdentitiesBothReceive() throws {
         try withServer { server, ctx in
+            // Like two stock clients: each constructor asks for the config and gets it, even
+            // though the identity already has a subscriber when the second one asks.
             let a = try RawClient(ctx, port: server.config.port, portOut: server.config.portOut, identity: "shared-1")
+            _ = try a.reply(for: try a.send(Array("SHOW_CONFIG".utf8), msgLen: 0))
             let b = try RawClient(ctx, port: server.config.port, portOut: server.config.portOut, identity: "shared-1")
-            let cfg = try a.send(Array("SHOW_CONFIG".utf8), msgLen: 0)
-            _ = try a.reply(for: cfg)
-            _ = try b.reply(for: cfg)
+            b.reqID = 100
+            _ = try b.reply(for: try b.send(Array("SHOW_CONFIG".utf8), msgLen: 0))
             let id = try a.send(Array("[\"hi\"]".utf8), msgLen: 1)
             let ra = try a.reply(for: id), rb = try b.reply(for: id)
             #expect(ra == rb)
+            #expect(ra.count == 4)
             a.close()
             b.close()
         }
