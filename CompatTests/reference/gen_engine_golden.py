@@ -142,16 +142,21 @@ def features(texts, is_tokenized, max_seq_len, mask_cls_sep):
 class OriginalServer:
     """The original bert-serving-start in its own process group, stopped by pid on exit."""
 
-    def __init__(self, args, port, log_path):
+    def __init__(self, args, port, work_dir):
+        # The original leaks its frozen graph (-graph_tmp_dir) and its ipc socket directories
+        # (ZEROMQ_SOCK_TMP_DIR, else the working directory): keep both in work_dir.
         self.cmd = [START, '-cpu', '-model_dir', MODEL, '-num_worker', '1', '-port', str(port),
-                    '-port_out', str(port + 1)] + args
+                    '-port_out', str(port + 1), '-graph_tmp_dir', work_dir] + args
         self.port = port
-        self.log_path = log_path
+        self.work_dir = work_dir
+        self.log_path = os.path.join(work_dir, 'server.log')
         self.proc = None
 
     def __enter__(self):
         self.log = open(self.log_path, 'wb')
-        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        env = dict(os.environ, ZEROMQ_SOCK_TMP_DIR=self.work_dir)
+        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     cwd=self.work_dir, env=env)
         deadline = time.time() + 240
         while time.time() < deadline:
             time.sleep(0.5)
@@ -244,7 +249,7 @@ def main():
         port = BASE_PORT + 2 * idx
         print('[%s] bert-serving-start %s' % (name, ' '.join(args)), file=sys.stderr, flush=True)
         batches = []
-        with tempfile.TemporaryDirectory() as tmp, OriginalServer(args, port, os.path.join(tmp, 'server.log')):
+        with tempfile.TemporaryDirectory() as tmp, OriginalServer(args, port, tmp):
             bc = BertClient(port=port, port_out=port + 1, timeout=120000, check_length=False)
             for kind, data, is_tok in (('plain', texts, False), ('tokenized', TOKENIZED, True)):
                 vec = np.ascontiguousarray(bc.encode(list(data), is_tokenized=is_tok), dtype='<f4')
@@ -277,7 +282,7 @@ def main():
             'command': '$RIG/py311/bin/python CompatTests/reference/gen_engine_golden.py' +
                        (' --only ' + ' '.join(opts.only) if opts.only else ''),
             'server_command': '$RIG/py37/bin/bert-serving-start -cpu -model_dir $RIG/minilm-tf1 -num_worker 1 '
-                              '-port P -port_out P+1 <case server_args>',
+                              '-port P -port_out P+1 -graph_tmp_dir TMP <case server_args>',
             'server_side': server, 'client_side': client,
             'server_wheel': wheel, 'server_wheel_sha256': sha,
             'generated_utc': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),

@@ -77,7 +77,7 @@ public struct BertConfig: Sendable, Decodable, Equatable {
             self = try JSONDecoder().decode(BertConfig.self, from: data)
         } catch let DecodingError.keyNotFound(key, _) {
             throw .invalidConfig(path: path, reason: "missing key \"\(key.stringValue)\"")
-        } catch let DecodingError.typeMismatch(_, context) {
+        } catch let DecodingError.typeMismatch(_, context) where !context.codingPath.isEmpty {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw .invalidConfig(path: path, reason: "\"\(key)\" has the wrong type")
         } catch {

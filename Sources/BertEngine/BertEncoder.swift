@@ -12,7 +12,7 @@ import COpenBLAS
 /// keys, whose softmax weight then underflows to exactly 0, and pooling ignores masked positions.
 public final class BertEncoder {
     public let weights: BertWeights
-    private let workspace = Workspace()
+    let workspace = Workspace()
 
     public init(weights: BertWeights) {
         self.weights = weights

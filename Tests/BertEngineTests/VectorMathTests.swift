@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import BertEngine
+
+/// Our exp/erf approximations against the platform's libm in Double.
+@Suite struct VectorMathTests {
+    static func apply(_ xs: [Float], _ f: (UnsafeMutablePointer<Float>, Int) -> Void) -> [Float] {
+        var ys = xs
+        ys.withUnsafeMutableBufferPointer { f($0.baseAddress!, $0.count) }
+        return ys
+    }
+
+    @Test func expIsAccurateAndUnderflowsToZero() {
+        let xs = stride(from: Float(-87), through: 80, by: 0.0137).map { $0 }
+        let ys = Self.apply(xs) { p, n in VectorMath.map(p, count: n) { VectorMath.exp($0) } }
+        for (x, y) in zip(xs, ys) {
+            let exact = Foundation.exp(Double(x))
+            #expect(abs(Double(y) - exact) / exact <= 3e-7, "exp(\(x)) = \(y), libm \(exact)")
+        }
+        let masked = Self.apply([-10000, -100, -88, -1e30]) { p, n in VectorMath.map(p, count: n) { VectorMath.exp($0) } }
+        #expect(masked == [0, 0, 0, 0])
+        #expect(Self.apply([0]) { p, n in VectorMath.map(p, count: n) { VectorMath.exp($0) } } == [1])
+    }
+
+    @Test func geluMatchesTheErfFormula() {
+        let xs = stride(from: Float(-12), through: 12, by: 0.00731).map { $0 }
+        let ys = Self.apply(xs) { VectorMath.geluInPlace($0, count: $1) }
+        for (x, y) in zip(xs, ys) {
+            let d = Double(x)
+            let exact = d * 0.5 * (1 + Foundation.erf(d / 2.0.squareRoot()))
+            #expect(abs(Double(y) - exact) <= 3e-7 * max(1, abs(d)), "gelu(\(x)) = \(y), libm \(exact)")
+        }
+    }
+
+    @Test func tailElementsGetTheSameArithmetic() {
+        let xs: [Float] = (0..<19).map { Float($0) * 0.37 - 3 }
+        let all = Self.apply(xs) { VectorMath.geluInPlace($0, count: $1) }
+        for i in xs.indices {
+            #expect(Self.apply([xs[i]]) { VectorMath.geluInPlace($0, count: $1) } == [all[i]])
+        }
+    }
+
+    @Test func softmaxRowsSumToOne() {
+        var scores: [Float] = [1, 2, 3, -10000, 0.5, 0.5, 0.5, 0.5, 30, -30, 0, 1]
+        scores.withUnsafeMutableBufferPointer { VectorMath.softmaxRows($0.baseAddress!, rows: 3, cols: 4) }
+        #expect(scores[3] == 0)
+        for r in 0..<3 {
+            #expect(abs(scores[(r * 4)..<(r * 4 + 4)].reduce(0, +) - 1) < 1e-6)
+        }
+        #expect(scores[4...7].allSatisfy { $0 == 0.25 })
+    }
+
+    @Test func layerNormHasZeroMeanUnitVariance() {
+        var x: [Float] = (0..<37).map { Float($0 * $0 % 11) - 4 }
+        let gamma = [Float](repeating: 1, count: 37), beta = [Float](repeating: 0, count: 37)
+        x.withUnsafeMutableBufferPointer { p in
+            VectorMath.addLayerNorm(p.baseAddress!, residual: nil, rows: 1, cols: 37, gamma: gamma, beta: beta)
+        }
+        let mean = x.reduce(0, +) / 37
+        let variance = x.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 37
+        #expect(abs(mean) < 1e-6)
+        #expect(abs(variance - 1) < 1e-5)
+    }
+}
