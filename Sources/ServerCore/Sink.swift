@@ -95,7 +95,17 @@ struct Sink: Sendable {
                 if readable[2] {
                     let message = try sender.receive()
                     if let first = message.first {
-                        book.apply(first, now: ServerStatistic.monotonicSeconds())
+                        let now = ServerStatistic.monotonicSeconds()
+                        book.apply(first, now: now)
+                        if first.first == 0 {
+                            // A subscriber left (a client reconnecting with the same identity):
+                            // a reply held for that identity now waits for the new subscriber.
+                            held = held.map { h in
+                                guard !book.isReachable(h.client) else { return h }
+                                return Held(client: h.client, frames: h.frames, receivedAt: h.receivedAt,
+                                            deadline: max(h.deadline, now + gate.unsubscribedWait), isConfig: h.isConfig)
+                            }
+                        }
                     }
                 }
                 if readable[0] {
