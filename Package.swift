@@ -70,7 +70,9 @@ let package = Package(
 
         .executableTarget(name: "bert-serving-start", dependencies: ["ServerCore"], swiftSettings: strict),
         .executableTarget(name: "bert-serving-terminate", dependencies: ["ServerCore"], swiftSettings: strict),
-        .executableTarget(name: "bert-serving-benchmark", dependencies: ["ServerCore"], swiftSettings: strict),
+        // bert-serving-benchmark: restarts bert-serving-start per experiment value, stock-protocol clients.
+        .target(name: "BenchmarkRunner", dependencies: ["ZeroMQ", "ArgparseCompat"], swiftSettings: strict),
+        .executableTarget(name: "bert-serving-benchmark", dependencies: ["BenchmarkRunner"], swiftSettings: strict),
         // Docker HEALTHCHECK probe: one SHOW_CONFIG over ZeroMQ with the identity "bert-serving-healthcheck".
         .executableTarget(name: "bert-serving-healthcheck", dependencies: ["CZeroMQ"], swiftSettings: strict),
 
@@ -81,6 +83,7 @@ let package = Package(
         .testTarget(name: "ArgparseCompatTests", dependencies: ["ArgparseCompat"], resources: [.copy("Resources")]),
         .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
         .testTarget(name: "CaptureFormatTests", dependencies: ["CaptureFormat"]),
+        .testTarget(name: "BenchmarkRunnerTests", dependencies: ["BenchmarkRunner", "ArgparseCompat"], resources: [.copy("Resources")]),
         .testTarget(
             name: "HTTPFrontTests",
             dependencies: ["HTTPFront", .product(name: "HummingbirdTesting", package: "hummingbird")]

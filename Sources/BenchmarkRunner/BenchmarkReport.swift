@@ -1,0 +1,71 @@
+/// The text the original writes: the speed line per run and the `.result` file block per experiment.
+public enum BenchmarkReport {
+    /// `'benchmark-%d%s.result' % (args.num_worker, '-fp16' if args.fp16 else '')`, in the
+    /// working directory, opened for appending.
+    public static func resultFileName(numWorker: Int, fp16: Bool) -> String {
+        "benchmark-\(numWorker)\(fp16 ? "-fp16" : "").result"
+    }
+
+    /// `'avg speed: %d\tmax speed: %d\tmin speed: %d'`.
+    public static func speedLine(_ speeds: RunSpeeds) -> String {
+        "avg speed: \(speeds.average)\tmax speed: \(speeds.maximum)\tmin speed: \(speeds.minimum)"
+    }
+
+    /// One experiment's block, appended to the result file once all its values ran:
+    /// a markdown table (value, samples/s) and two Python-list lines for plotting.
+    /// - Parameters:
+    ///   - name: the experiment (`client_batch_size`).
+    ///   - rows: each run's value label and average speed, in run order.
+    public static func resultBlock(name: String, rows: [(label: String, speed: Int)]) -> String {
+        var text = "\n|`\(name)`\t|samples/s|\n|---|---|\n"
+        for row in rows { text += "|\(row.label)\t|\(row.speed)|\n" }
+        let values = "[" + rows.map(\.label).joined(separator: ", ") + "]"
+        let speeds = "[" + rows.map { String($0.speed) }.joined(separator: ", ") + "]"
+        text += "\n\(name) = \(values)\nspeed = \(speeds)\n"
+        return text
+    }
+}
+
+/// The speeds of one run, computed as benchmark.py does.
+public struct RunSpeeds: Sendable, Equatable {
+    /// `int(mean(clients_speed))`.
+    public var average: Int
+    /// `int(max(clients_speed))`.
+    public var maximum: Int
+    /// `int(min(clients_speed))`.
+    public var minimum: Int
+
+    /// - Parameters:
+    ///   - batchSize: `client_batch_size`.
+    ///   - clientTimes: per client, the seconds of each `encode` in order.
+    /// - Returns: nil when there is no client or no timing.
+    public init?(batchSize: Int, clientTimes: [[Double]]) {
+        var speeds: [Double] = []
+        for times in clientTimes {
+            guard let average = Self.averageTime(times), average > 0 else { return nil }
+            speeds.append(Double(batchSize) / average)
+        }
+        guard let maximum = speeds.max(), let minimum = speeds.min() else { return nil }
+        let mean = speeds.reduce(0, +) / Double(speeds.count)
+        guard let a = Self.truncated(mean), let hi = Self.truncated(maximum), let lo = Self.truncated(minimum) else {
+            return nil
+        }
+        self.average = a
+        self.maximum = hi
+        self.minimum = lo
+    }
+
+    /// `mean(time_all[2:])`: the first two `encode`s are warm-up. With two or fewer the original
+    /// takes the mean of nothing (NaN) and crashes on `int(nan)`; we average all of them.
+    public static func averageTime(_ times: [Double]) -> Double? {
+        let used = times.count > 2 ? Array(times.dropFirst(2)) : times
+        guard !used.isEmpty else { return nil }
+        return used.reduce(0, +) / Double(used.count)
+    }
+
+    /// Python `int(x)`: towards zero; nil for NaN / infinity (where Python raises).
+    static func truncated(_ value: Double) -> Int? {
+        guard value.isFinite, abs(value) < 9.0e18 else { return nil }
+        return Int(value.rounded(.towardZero))
+    }
+}
