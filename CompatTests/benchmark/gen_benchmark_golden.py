@@ -3,7 +3,10 @@ few command lines, with the server and the clients replaced by fakes (no model, 
 
 For each command line, records the runs in order (experiment, value, and the settings the
 server/clients got), the stdout speed lines and the result file text, given deterministic fake
-client speeds. Run with the rig's Python 3.7:
+client speeds. Also what each benchmark client prints on connecting (`show_server_config=True`:
+`BertClient._print_dict`) for the original's SHOW_CONFIG replies in
+CompatTests/reference/wire_golden.json and one synthetic reply with awkward values.
+Run with the rig's Python 3.7:
 
     $RIG/py37/bin/python CompatTests/benchmark/gen_benchmark_golden.py \
         > Tests/BenchmarkRunnerTests/Resources/benchmark_golden.json
@@ -93,7 +96,31 @@ def main():
         out.append({'argv': argv, 'runs': runs, 'stdout': stdout.getvalue(), 'result_files': result})
     import bert_serving.server as s
     print(json.dumps({'python': sys.version.split()[0], 'bert_serving_server': s.__version__,
-                      'cases': out}, indent=1))
+                      'cases': out, 'server_config': server_config_cases()}, indent=1))
+
+
+def server_config_cases():
+    from bert_serving.client import BertClient
+    from zmq.utils import jsonapi
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, '..', 'reference', 'wire_golden.json'), encoding='utf8') as fp:
+        wire = json.load(fp)
+    replies = []
+    for scenario in wire['scenarios']:
+        for request in scenario['requests']:
+            if request.get('payload') is None and len(request['reply']) == 3:
+                replies.append(request['reply'][1]['text'])
+                break
+    replies.append(json.dumps({'a key': "it's \"q\"", 'unicode': '\u00e9\u4e2d', 'f': 1e-05, 'g': 0.1,
+                               'big': 12345678901234567890, 'neg': -3, 'nested': {'x': [1.5, None, True, "s"]},
+                               'newline': 'a\nb', 'empty': [], 'long': 'x' * 40}))
+    cases = []
+    for reply in replies:
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            BertClient._print_dict(jsonapi.loads(reply.encode('utf8')), 'server config:')
+        cases.append({'reply': reply, 'printed': buf.getvalue()})
+    return cases
 
 
 if __name__ == '__main__':

@@ -104,11 +104,12 @@ public final class BenchmarkRunner {
         }
         let state = RunState(clients: client.clientCount)
         let target = (port: settings.port, portOut: settings.portOut)
+        let console = self.console
         for (index, batch) in batches.enumerated() {
             let thread = Thread {
                 state.finish(client: index, with: Self.clientMain(
                     context: context, port: target.port, portOut: target.portOut, batch: batch,
-                    repeats: client.repeatCount, state: state))
+                    repeats: client.repeatCount, state: state, console: console))
             }
             thread.start()
         }
@@ -142,10 +143,10 @@ public final class BenchmarkRunner {
         return speeds
     }
 
-    /// `BenchmarkClient.run`: connect (the stock client's SHOW_CONFIG handshake), then time each
-    /// `encode` of the same batch.
+    /// `BenchmarkClient.run`: connect (the stock client's SHOW_CONFIG handshake, printing the
+    /// server config as `show_server_config=True` does), then time each `encode` of the same batch.
     private static func clientMain(
-        context: Context, port: Int, portOut: Int, batch: [String], repeats: Int, state: RunState
+        context: Context, port: Int, portOut: Int, batch: [String], repeats: Int, state: RunState, console: Console
     ) -> Result<[Double], StockClientError> {
         let client: StockClient
         do {
@@ -155,7 +156,9 @@ public final class BenchmarkRunner {
         }
         defer { client.close() }
         do {
-            while try client.showConfig(timeoutMilliseconds: 1000) == nil {}
+            var config: [UInt8]?
+            while config == nil { config = try client.showConfig(timeoutMilliseconds: 1000) }
+            if let config, let text = ServerConfigText.format(config) { console.block(text) }
         } catch {
             return .failure(.transport(error))
         }

@@ -1,8 +1,12 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// Serialises writes of the client threads (the server config blocks) and the main thread.
+private let outputLock = Mutex(())
 
 /// Unbuffered writes to stdout / stderr (the original prints with `flush=True`), plus the
 /// progress line, which exists only when stdout is a terminal.
@@ -15,7 +19,10 @@ struct Console: Sendable {
     }
 
     static func write(_ text: String, to fd: Int32) {
-        let bytes = Array(text.utf8)
+        outputLock.withLock { _ in writeAll(Array(text.utf8), to: fd) }
+    }
+
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
@@ -28,6 +35,11 @@ struct Console: Sendable {
     /// One line on stdout (after clearing the progress line).
     func line(_ text: String) {
         Self.write((showsProgress ? "\r\u{1B}[K" : "") + text + "\n", to: 1)
+    }
+
+    /// Several lines on stdout at once (after clearing the progress line).
+    func block(_ text: String) {
+        Self.write((showsProgress ? "\r\u{1B}[K" : "") + text, to: 1)
     }
 
     /// One line on stderr, prefixed with the program name.

@@ -20,7 +20,12 @@ struct BenchmarkGolden: Decodable {
         var stdout: String
         var result_files: [String: String]
     }
+    struct ServerConfig: Decodable {
+        var reply: String
+        var printed: String
+    }
     var cases: [Case]
+    var server_config: [ServerConfig]
 
     static func load() throws -> BenchmarkGolden {
         guard let url = Bundle.module.url(forResource: "benchmark_golden", withExtension: "json", subdirectory: "Resources")
@@ -98,5 +103,16 @@ func serverSettings(_ parsed: ParsedArguments, _ run: ExperimentRun) throws -> P
         }
         let name = BenchmarkReport.resultFileName(numWorker: workers, fp16: fp16)
         #expect(c.result_files == [name: result])
+    }
+
+    @Test("each client prints the server config as the stock client's _print_dict does")
+    func serverConfigDumpMatchesTheOriginal() throws {
+        let golden = try #require(Self.golden, "benchmark_golden.json missing")
+        #expect(golden.server_config.count == 3)
+        for item in golden.server_config {
+            #expect(ServerConfigText.format(Array(item.reply.utf8)) == item.printed)
+        }
+        #expect(ServerConfigText.format(Array("[1]".utf8)) == nil)
+        #expect(ServerConfigText.format(Array("{\"a\": ".utf8)) == nil)
     }
 }
