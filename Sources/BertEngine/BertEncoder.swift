@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 
 /// The BERT forward pass and graph.py's pooling, on OpenBLAS.
 ///
@@ -12,10 +13,17 @@ import COpenBLAS
 /// keys, whose softmax weight then underflows to exactly 0, and pooling ignores masked positions.
 public final class BertEncoder {
     public let weights: BertWeights
+    /// Threads for attention and the elementwise passes; nil: as many as OpenBLAS uses.
+    public let threads: Int?
     let workspace = Workspace()
 
-    public init(weights: BertWeights) {
+    /// - Parameters:
+    ///   - weights: the model, shared with other encoders.
+    ///   - threads: threads for attention and the elementwise passes between matrix products;
+    ///     nil (default) uses `BLAS.threads`, read at each `encode`.
+    public init(weights: BertWeights, threads: Int? = nil) {
         self.weights = weights
+        self.threads = threads
     }
 
     /// Width of one output vector for `pooling` over `layerCount` pooled layers.
@@ -77,9 +85,14 @@ public final class BertEncoder {
         if pooling == .lastToken {
             lastTokenIndex = try lastTokenPositions(batch)
         }
+        // Elementwise passes and attention use as many threads as each matrix product.
+        let parts = max(1, min(threads ?? BLAS.threads, tokens / 16))
+        ws.reserveAttention(maxLength: maxLength, threads: parts)
         values.withUnsafeMutableBufferPointer { out in
             for l in 0...lastLayer {
-                forward(layer: weights.layers[l], tokens: tokens, mask: batch.inputMask, seqLen: seqLen)
+                batch.inputMask.withUnsafeBufferPointer { mask in
+                    forward(layer: weights.layers[l], tokens: tokens, mask: mask.baseAddress!, seqLen: seqLen, parts: parts)
+                }
                 for (slot, layer) in resolved.enumerated() where layer == l && pooling != .clsPooled {
                     pool(
                         pooling, slot: slot, slots: resolved.count, batch: batch, dim: dim,
@@ -194,63 +207,119 @@ public final class BertEncoder {
     }
 
     /// One modeling.py `transformer_model` layer over the packed hidden states, in place.
-    private func forward(layer: LayerWeights, tokens: Int, mask: [Int32], seqLen: Int) {
+    ///
+    /// Each dense layer is one sgemm over all tokens (OpenBLAS threads); the bias, activation,
+    /// residual and LayerNorm that follow it are one pass over the rows, split among `parts`
+    /// threads, as is attention (by sequence).
+    private func forward(layer: LayerWeights, tokens: Int, mask: UnsafePointer<Int32>, seqLen: Int, parts: Int) {
+        let config = weights.config
         let ws = workspace
         let x = ws.hidden.pointer
-        // x[T, H] · wqkv[H, 3H] + b -> qkv[T, 3H]
-        linear(x, rows: tokens, layer.qkv, into: ws.qkv.pointer)
+        let qkv = ws.qkv.pointer, context = ws.context.pointer
+        let attention = ws.attention.pointer, intermediate = ws.intermediate.pointer
+        // x[T, H] · wqkv[H, 3H] -> qkv[T, 3H] (bias added per sequence in attention)
+        matmul(x, rows: tokens, layer.qkv, into: qkv)
         // softmax(q·kᵀ/√d + adder) · v -> context[T, H]
-        mask.withUnsafeBufferPointer { attention(mask: $0.baseAddress!, seqLen: seqLen) }
-        // context[T, H] · wo[H, H] + b -> attention[T, H]; LayerNorm(attention + x)
-        linear(ws.context.pointer, rows: tokens, layer.attentionOutput, into: ws.attention.pointer)
-        layerNorm(ws.attention.pointer, residual: x, rows: tokens, layer.attentionNorm)
-        // attention[T, H] · wi[H, I] + b -> intermediate[T, I]; activation
-        linear(ws.attention.pointer, rows: tokens, layer.intermediate, into: ws.intermediate.pointer)
-        let n = tokens * weights.config.intermediate
-        switch weights.activation {
-        case .gelu: VectorMath.geluInPlace(ws.intermediate.pointer, count: n)
-        case .relu: VectorMath.reluInPlace(ws.intermediate.pointer, count: n)
-        case .tanh: VectorMath.tanhInPlace(ws.intermediate.pointer, count: n)
-        case .linear: break
-        }
-        // intermediate[T, I] · wo[I, H] + b -> x[T, H]; LayerNorm(x + attention)
-        linear(ws.intermediate.pointer, rows: tokens, layer.output, into: x)
-        layerNorm(x, residual: ws.attention.pointer, rows: tokens, layer.outputNorm)
-    }
-
-    /// `out[rows, out] = input[rows, in] · kernel[in, out] + bias`: the bias is broadcast into
-    /// `out` first, then one sgemm accumulates onto it (beta = 1).
-    private func linear(_ input: UnsafePointer<Float>, rows: Int, _ dense: Dense, into out: UnsafeMutablePointer<Float>) {
-        let n = dense.outFeatures
-        dense.bias.withUnsafeBufferPointer { bias in
-            for r in 0..<rows {
-                (out + r * n).update(from: bias.baseAddress!, count: n)
+        layer.qkv.bias.withUnsafeBufferPointer { bias in
+            let bias = bias.baseAddress!
+            parallel(parts) { part in
+                let rows = self.sequenceRange(part: part, of: parts, tokens: tokens)
+                self.attention(rows: rows, qkvBias: bias, mask: mask, seqLen: seqLen, thread: part)
             }
         }
+        // context[T, H] · wo[H, H] -> attention[T, H]; LayerNorm((attention + b) + x)
+        matmul(context, rows: tokens, layer.attentionOutput, into: attention)
+        addLayerNorm(attention, bias: layer.attentionOutput.bias, residual: x, rows: tokens, layer.attentionNorm, parts)
+        // attention[T, H] · wi[H, I] -> intermediate[T, I]; act(intermediate + b)
+        matmul(attention, rows: tokens, layer.intermediate, into: intermediate)
+        let width = config.intermediate
+        let activation = weights.activation
+        layer.intermediate.bias.withUnsafeBufferPointer { bias in
+            let bias = bias.baseAddress!
+            parallel(parts) { part in
+                let rows = Self.chunk(part, of: parts, count: tokens)
+                VectorMath.addBiasActivate(
+                    intermediate + rows.lowerBound * width, bias: bias, rows: rows.count, cols: width, activation)
+            }
+        }
+        // intermediate[T, I] · wo[I, H] -> x[T, H]; LayerNorm((x + b) + attention)
+        matmul(intermediate, rows: tokens, layer.output, into: x)
+        addLayerNorm(x, bias: layer.output.bias, residual: attention, rows: tokens, layer.outputNorm, parts)
+    }
+
+    /// Runs `body(0..<parts)`, on several threads when `parts > 1`; returns when all are done.
+    private func parallel(_ parts: Int, _ body: (Int) -> Void) {
+        if parts <= 1 {
+            body(0)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let shared = IterationBody(body)
+            DispatchQueue.concurrentPerform(iterations: parts) { shared.run($0) }
+        }
+    }
+
+    /// Part `part` of `0..<count` split into `parts` contiguous near-equal chunks.
+    static func chunk(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
+        (count * part / parts)..<(count * (part + 1) / parts)
+    }
+
+    /// The sequences (indices into `workspace.lengths`) whose first token falls in token chunk `part`.
+    private func sequenceRange(part: Int, of parts: Int, tokens: Int) -> Range<Int> {
+        let offsets = workspace.offsets
+        let tokenRange = Self.chunk(part, of: parts, count: tokens)
+        func firstSequence(atOrAfter token: Int) -> Int {
+            var lo = 0, hi = offsets.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if offsets[mid] < token { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
+        }
+        let start = part == 0 ? 0 : firstSequence(atOrAfter: tokenRange.lowerBound)
+        let end = part == parts - 1 ? offsets.count : firstSequence(atOrAfter: tokenRange.upperBound)
+        return start..<max(start, end)
+    }
+
+    /// `out[rows, out] = input[rows, in] · kernel[in, out]` (one sgemm, beta = 0; the bias is
+    /// added by the pass that follows).
+    private func matmul(_ input: UnsafePointer<Float>, rows: Int, _ dense: Dense, into out: UnsafeMutablePointer<Float>) {
+        let n = dense.outFeatures
         dense.kernel.withUnsafeBufferPointer { kernel in
             cblas_sgemm(
                 CblasRowMajor, CblasNoTrans, CblasNoTrans,
                 Int32(rows), Int32(n), Int32(dense.inFeatures),
                 1, input, Int32(dense.inFeatures), kernel.baseAddress!, Int32(n),
-                1, out, Int32(n))
+                0, out, Int32(n))
         }
     }
 
-    private func layerNorm(
-        _ x: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>, rows: Int, _ norm: LayerNormWeights
+    private func addLayerNorm(
+        _ x: UnsafeMutablePointer<Float>, bias: [Float], residual: UnsafePointer<Float>, rows: Int,
+        _ norm: LayerNormWeights, _ parts: Int
     ) {
-        norm.gamma.withUnsafeBufferPointer { gamma in
-            norm.beta.withUnsafeBufferPointer { beta in
-                VectorMath.addLayerNorm(
-                    x, residual: residual, rows: rows, cols: weights.config.hidden,
-                    gamma: gamma.baseAddress!, beta: beta.baseAddress!)
+        let h = weights.config.hidden
+        bias.withUnsafeBufferPointer { bias in
+            norm.gamma.withUnsafeBufferPointer { gamma in
+                norm.beta.withUnsafeBufferPointer { beta in
+                    let (bias, gamma, beta) = (bias.baseAddress!, gamma.baseAddress!, beta.baseAddress!)
+                    parallel(parts) { part in
+                        let chunk = Self.chunk(part, of: parts, count: rows)
+                        VectorMath.addLayerNorm(
+                            x + chunk.lowerBound * h, bias: bias, residual: residual + chunk.lowerBound * h,
+                            rows: chunk.count, cols: h, gamma: gamma, beta: beta)
+                    }
+                }
             }
         }
     }
 
-    /// modeling.py `attention_layer` per (sequence, head) on strided views of `qkv` (lda = 3H):
-    /// scores = q·kᵀ · 1/√d, plus `(1 - mask) * -10000` per key, softmax, times v.
-    private func attention(mask: UnsafePointer<Int32>, seqLen: Int) {
+    /// modeling.py `attention_layer` for sequences `rows`, per (sequence, head) on strided views
+    /// of `qkv` (lda = 3H): scores = q·kᵀ · 1/√d, plus `(1 - mask) * -10000` per key, softmax,
+    /// times v. Uses the scratch of `thread`.
+    private func attention(
+        rows: Range<Int>, qkvBias: UnsafePointer<Float>, mask: UnsafePointer<Int32>, seqLen: Int, thread: Int
+    ) {
         let config = weights.config
         let h = config.hidden
         let d = config.headDim
@@ -259,11 +328,15 @@ public final class BertEncoder {
         let ws = workspace
         let qkv = ws.qkv.pointer
         let context = ws.context.pointer
-        let scores = ws.scores.pointer
-        let adder = ws.keyAdder.pointer
-        for row in 0..<ws.lengths.count {
+        let scores = ws.scores.pointer + thread * ws.maxLength * ws.maxLength
+        let adder = ws.keyAdder.pointer + thread * ws.maxLength
+        for row in rows {
             let n = ws.lengths[row]
             let base = ws.offsets[row]
+            for t in base..<(base + n) {
+                let r = qkv + t * ld
+                for j in 0..<ld { r[j] += qkvBias[j] }
+            }
             var masked = false
             for k in 0..<n {
                 let m = Float(mask[row * seqLen + k])
@@ -378,9 +451,21 @@ public final class BertEncoder {
         for row in 0..<count {
             (ws.poolerIn.pointer + row * h).update(from: ws.hidden.pointer + ws.offsets[row] * h, count: h)
         }
-        // first[count, H] · wp[H, H] + b -> pooled[count, H]
-        linear(ws.poolerIn.pointer, rows: count, pooler, into: ws.poolerOut.pointer)
-        VectorMath.tanhInPlace(ws.poolerOut.pointer, count: count * h)
+        // first[count, H] · wp[H, H] -> pooled[count, H]; tanh(pooled + b)
+        matmul(ws.poolerIn.pointer, rows: count, pooler, into: ws.poolerOut.pointer)
+        pooler.bias.withUnsafeBufferPointer { bias in
+            VectorMath.addBiasActivate(ws.poolerOut.pointer, bias: bias.baseAddress!, rows: count, cols: h, .tanh)
+        }
         out.update(from: ws.poolerOut.pointer, count: count * h)
     }
+}
+
+/// One `parallel` body shared by the iterations of `DispatchQueue.concurrentPerform`.
+///
+/// `@unchecked Sendable`: concurrentPerform returns only after every iteration has finished, so
+/// the closure (and the pointers and encoder it captures) never outlive the `parallel` call, and
+/// the iterations write disjoint row ranges and their own per-thread scratch.
+private struct IterationBody: @unchecked Sendable {
+    let run: (Int) -> Void
+    init(_ run: @escaping (Int) -> Void) { self.run = run }
 }

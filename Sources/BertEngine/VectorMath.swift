@@ -27,7 +27,9 @@ enum VectorMath {
     /// e^x for each lane.
     @inline(__always)
     static func exp(_ x: Vector) -> Vector {
-        let xc = x.clamped(lowerBound: Vector(repeating: expLow), upperBound: Vector(repeating: expHigh))
+        // Clamped with masks: the generic `clamped` / pointwiseMin are not inlined.
+        var xc = x.replacing(with: expLow, where: x .< expLow)
+        xc.replace(with: expHigh, where: xc .> expHigh)
         let shifted = xc * log2e + roundingMagic
         let n = shifted - roundingMagic
         var r = xc - n * ln2Hi
@@ -69,7 +71,8 @@ enum VectorMath {
     /// GELU as bert/modeling.py `gelu` defines it: `x * 0.5 * (1 + erf(x / sqrt(2)))`.
     @inline(__always)
     static func gelu(_ x: Vector) -> Vector {
-        x * (0.5 * (1 + erf(x / Float(2).squareRoot())))
+        // x · (1/√2) instead of x / √2: at most one ulp apart, far below erf's own error.
+        x * (0.5 * (1 + erf(x * 0.707_106_781)))
     }
 
     /// Applies `f` to `count` floats at `p`, in place; the tail goes through a zero-padded vector
@@ -91,14 +94,48 @@ enum VectorMath {
         }
     }
 
+    /// `p[i] = f(p[i] + bias[i])` for `count` floats, tail as in `map`.
+    @inline(__always)
+    static func mapAddingBias(
+        _ p: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, count: Int, _ f: (Vector) -> Vector
+    ) {
+        let raw = UnsafeMutableRawPointer(p)
+        let rawBias = UnsafeRawPointer(bias)
+        var i = 0
+        while i + width <= count {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
+                + rawBias.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
+            raw.storeBytes(of: f(v), toByteOffset: i * 4, as: Vector.self)
+            i += width
+        }
+        if i < count {
+            var v = Vector()
+            for j in 0..<(count - i) { v[j] = p[i + j] + bias[i + j] }
+            let y = f(v)
+            for j in 0..<(count - i) { p[i + j] = y[j] }
+        }
+    }
+
+    /// modeling.py `dense(…, activation=act)` after the matrix product: `act(x + bias)` for each
+    /// of `rows` rows of width `cols`, in place.
+    static func addBiasActivate(
+        _ p: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int, _ activation: Activation
+    ) {
+        for r in 0..<rows {
+            let row = p + r * cols
+            switch activation {
+            case .gelu: mapAddingBias(row, bias: bias, count: cols, gelu)
+            case .relu: mapAddingBias(row, bias: bias, count: cols) { $0.replacing(with: 0, where: $0 .< 0) }
+            case .linear: mapAddingBias(row, bias: bias, count: cols) { $0 }
+            case .tanh:
+                for j in 0..<cols { row[j] = Foundation.tanh(row[j] + bias[j]) }
+            }
+        }
+    }
+
     /// GELU in place over `count` floats.
     static func geluInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) {
         map(p, count: count, gelu)
-    }
-
-    /// ReLU in place (tf.nn.relu).
-    static func reluInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        map(p, count: count) { $0.replacing(with: 0, where: $0 .< 0) }
     }
 
     /// tanh in place, with the platform's tanhf (used on small tensors only).
@@ -144,17 +181,20 @@ enum VectorMath {
         }
     }
 
-    /// `rows` LayerNorms of width `cols` over `x + residual`, written to `x` (residual may be nil):
-    /// tf.contrib.layers.layer_norm — `mean`, `variance = mean((x - mean)^2)`,
+    /// `rows` LayerNorms of width `cols` over `(x + bias) + residual`, written to `x` (bias and
+    /// residual may be nil): tf.contrib.layers.layer_norm — `mean`, `variance = mean((x - mean)^2)`,
     /// `inv = rsqrt(variance + 1e-12) * gamma`, `x * inv + (beta - mean * inv)`.
     static func addLayerNorm(
-        _ x: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, rows: Int, cols: Int,
-        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>
+        _ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>?,
+        rows: Int, cols: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>
     ) {
         let epsilon: Float = 1e-12
         let n = Float(cols)
         for r in 0..<rows {
             let row = x + r * cols
+            if let bias {
+                for j in 0..<cols { row[j] += bias[j] }
+            }
             if let residual {
                 let res = residual + r * cols
                 for j in 0..<cols { row[j] += res[j] }

@@ -34,10 +34,12 @@ final class Workspace {
     var attention = ScratchBuffer()
     /// Feed-forward activations `[tokens, intermediate]`.
     var intermediate = ScratchBuffer()
-    /// Scores of one (sequence, head), `[len, len]`.
+    /// Scores of one (sequence, head) per thread, `[threads, maxLength, maxLength]`.
     var scores = ScratchBuffer()
-    /// Attention adder of one sequence's keys, `[len]`.
+    /// Attention adder of one sequence's keys per thread, `[threads, maxLength]`.
     var keyAdder = ScratchBuffer()
+    /// The row stride of `scores` / `keyAdder` for the current batch.
+    private(set) var maxLength = 0
     /// Pooler input / output `[count, hidden]`.
     var poolerIn = ScratchBuffer()
     var poolerOut = ScratchBuffer()
@@ -53,9 +55,14 @@ final class Workspace {
         context.reserve(tokens * config.hidden)
         attention.reserve(tokens * config.hidden)
         intermediate.reserve(tokens * config.intermediate)
-        scores.reserve(maxLength * maxLength)
-        keyAdder.reserve(maxLength)
         poolerIn.reserve(count * config.hidden)
         poolerOut.reserve(count * config.hidden)
+    }
+
+    /// Grows the attention scratch for `threads` threads and sequences up to `maxLength`.
+    func reserveAttention(maxLength: Int, threads: Int) {
+        self.maxLength = maxLength
+        scores.reserve(threads * maxLength * maxLength)
+        keyAdder.reserve(threads * maxLength)
     }
 }

@@ -1,0 +1,22 @@
+// swift-tools-version:6.0
+// Stand-alone release benchmark of the BERT engine: `swift run -c release engine-benchmark`.
+// Sources/{BertEngine,Checkpoint,COpenBLAS} are symlinks to the main package's targets, so this
+// package builds only what the engine needs.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "engine-benchmark",
+    targets: [
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Checkpoint", swiftSettings: strict),
+        .target(name: "BertEngine", dependencies: ["Checkpoint", "COpenBLAS"], swiftSettings: strict),
+        .executableTarget(
+            name: "engine-benchmark", dependencies: ["BertEngine", "Checkpoint", "COpenBLAS"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)
