@@ -27,5 +27,11 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -R "$here" "$work/src"
 rm -rf "$work/src/dist" "$work/src/build" "$work/src"/*.egg-info
-BSS_WHEEL_BIN_DIR="$bin_dir" "$py" -m pip wheel -q --disable-pip-version-check --no-deps -w "$out" "$work/src"
+# Stripped copies: release builds keep debug info (about 15 MB per executable).
+mkdir -p "$work/bin"
+for exe in bert-serving-start bert-serving-terminate bert-serving-benchmark; do
+  cp "$bin_dir/$exe" "$work/bin/$exe"
+  if command -v strip > /dev/null; then strip "$work/bin/$exe"; fi
+done
+BSS_WHEEL_BIN_DIR="$work/bin" "$py" -m pip wheel -q --disable-pip-version-check --no-deps -w "$out" "$work/src"
 ls -1 "$out"/bert_serving_server-*.whl
