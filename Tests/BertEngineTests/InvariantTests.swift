@@ -66,6 +66,17 @@ import Testing
         }
     }
 
+    /// Splitting attention and the elementwise passes among threads changes nothing, bit for bit.
+    @Test func encoderThreadCountDoesNotChangeResults() throws {
+        let weights = try MiniLM.tf1.get()
+        let batch = try Self.plainInput()
+        let one = try BertEncoder(weights: weights, threads: 1).encode(batch, pooling: .none, layers: [-1])
+        for threads in [2, 3, 7] {
+            let many = try BertEncoder(weights: weights, threads: threads).encode(batch, pooling: .none, layers: [-1])
+            #expect(many.values.elementsEqual(one.values) { $0.bitPattern == $1.bitPattern }, "\(threads) threads")
+        }
+    }
+
     @Test func safetensorsAndTF1GiveTheSameVectors() throws {
         let tf1 = BertEncoder(weights: try MiniLM.tf1.get())
         let hf = BertEncoder(weights: try MiniLM.safetensors.get())

@@ -109,7 +109,10 @@ do {
     // Encode and the sgemm-only pass alternate, so both see the same machine load; best of N.
     _ = try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer])  // warm-up: workspace growth
     dense.run()
-    var bestEncode = Double.infinity, bestDense = Double.infinity
+    // The same encode with attention and elementwise passes on one thread, for comparison.
+    let serial = BertEncoder(weights: weights, threads: 1)
+    _ = try serial.encode(batch, pooling: .reduceMean, layers: [options.layer])
+    var bestEncode = Double.infinity, bestDense = Double.infinity, bestSerial = Double.infinity
     var totalEncode = 0.0
     for _ in 0..<options.rounds {
         var t = now()
@@ -120,6 +123,9 @@ do {
         t = now()
         dense.run()
         bestDense = min(bestDense, now() - t)
+        t = now()
+        _ = try serial.encode(batch, pooling: .reduceMean, layers: [options.layer])
+        bestSerial = min(bestSerial, now() - t)
     }
     let mean = totalEncode / Double(options.rounds)
     let sgemmRate = dense.flops / bestDense / 1e9
@@ -133,6 +139,7 @@ do {
     print("batch            \(count) x \(seqLen), pooling REDUCE_MEAN layer \(options.layer) (\(layersRun) layers run)")
     print(String(format: "encode           best %.1f ms, mean %.1f ms over %d rounds", bestEncode * 1e3, mean * 1e3, options.rounds))
     print(String(format: "sentences/s      best %.0f, mean %.0f", Double(count) / bestEncode, Double(count) / mean))
+    print(String(format: "1 encoder thread best %.1f ms (%.0f sentences/s)", bestSerial * 1e3, Double(count) / bestSerial))
     print(String(format: "model GFLOP      %.1f per batch (%.1f GFLOP/s achieved)", flops / 1e9, flops / bestEncode / 1e9))
     print(String(format: "sgemm            %.1f GFLOP/s (the model's dense products alone: %.1f ms)", sgemmRate, bestDense * 1e3))
     print(String(format: "sgemm bound      %.1f ms/batch = %.0f sentences/s; engine at %.0f%% of it", bound * 1e3, Double(count) / bound, bound / bestEncode * 100))
