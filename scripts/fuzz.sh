@@ -32,7 +32,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus"
 cp "$seeds"/* "$work/corpus/" 2>/dev/null || true
 log="$work/fuzz.log"
-echo "== run $target for $seconds s ($(ls "$work/corpus" | wc -l) seeds)"
+echo "== run $target for $seconds s ($(find "$work/corpus" -type f | wc -l) seeds)"
 set +e
 ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" "$bin" "$work/corpus" \
   -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=16384 -print_final_stats=1 \
@@ -43,12 +43,12 @@ set -e
 [ "${BSS_FUZZ_JOBS:-1}" != 1 ] && cat "$work"/fuzz-*.log >> "$log" 2>/dev/null
 grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|ERROR|SUMMARY|Test unit written|stat::" "$log" | tail -n 20
 last=$(grep -oE "cov: [0-9]+ ft: [0-9]+" "$log" | tail -n 1)
-echo "$target: ${last:-no coverage line} after $seconds s, corpus $(ls "$work/corpus" | wc -l) inputs, exit $rc"
+echo "$target: ${last:-no coverage line} after $seconds s, corpus $(find "$work/corpus" -type f | wc -l) inputs, exit $rc"
 if [ "$rc" -ne 0 ]; then
   tail -n 60 "$log"
   exit "$rc"
 fi
 if [ "${BSS_FUZZ_MERGE:-0}" = 1 ]; then
   "$bin" -merge=1 -max_len=16384 "$seeds" "$work/corpus" > "$work/merge.log" 2>&1
-  echo "merged into $seeds: $(ls "$seeds" | wc -l) inputs"
+  echo "merged into $seeds: $(find "$seeds" -type f | wc -l) inputs"
 fi

@@ -19,6 +19,8 @@ RIG = os.environ.get('BSS_RIG_DIR') or os.path.expanduser('~/.cache/bert-serving
 BIN_DIR = os.environ.get('BSS_BIN_DIR') or os.path.join(REPO, '.build-rel', 'release')
 MODEL = os.path.join(RIG, 'minilm-hf')
 PORT_BASE = int(os.environ.get('BSS_REL_PORT_BASE', '18400'))
+# Multiplies time bounds and client timeouts (scripts/asan.sh runs a debug + ASan server).
+TIME_SCALE = float(os.environ.get('BSS_REL_TIME_SCALE', '1'))
 
 
 def fail_setup(msg):
@@ -79,6 +81,7 @@ class Server:
             return f.read().decode('utf-8', 'replace')
 
     def wait_ready(self, timeout=120):
+        timeout *= TIME_SCALE
         t0 = time.time()
         while time.time() - t0 < timeout:
             if self.proc.poll() is not None:
@@ -133,7 +136,7 @@ class Server:
 
 def client(server, timeout=10000, identity=None):
     from bert_serving.client import BertClient
-    return BertClient(port=server.port, port_out=server.port_out, timeout=timeout, identity=identity)
+    return BertClient(port=server.port, port_out=server.port_out, timeout=int(timeout * TIME_SCALE), identity=identity)
 
 
 def recv_reply(bc, req_id, timeout_ms):

@@ -58,12 +58,14 @@ def run_drain(how):
         refs = [c.encode(client_texts(k)) for k, c in enumerate(clients)]
         # refs done: now the burst, from a fresh log position
         results = [None] * CLIENTS
+        done_at = [None] * CLIENTS
         idents = [b'rel-drain-burst-%d' % k for k in range(CLIENTS)]
         burst = [common.client(server, identity=idents[k], timeout=60000) for k in range(CLIENTS)]
 
         def work(k):
             try:
                 results[k] = burst[k].encode(client_texts(k))
+                done_at[k] = time.time()
             except Exception as e:  # noqa: BLE001 - reported below
                 results[k] = e
 
@@ -83,6 +85,9 @@ def run_drain(how):
         for t in threads:
             t.join(150)
         problems = []
+        after = sum(1 for t in done_at if t is not None and t > t_stop)
+        if after == 0:
+            problems.append('no reply arrived after the stop: nothing was in flight, the test proves nothing')
         for k in range(CLIENTS):
             r = results[k]
             if r is None or isinstance(r, Exception):
@@ -106,7 +111,8 @@ def run_drain(how):
             c.close()
         if problems:
             return '; '.join(problems)
-        print('      %s: 8/8 replies correct, exit 0 %.1f s after the stop, ports free' % (how, dt))
+        print('      %s: 8/8 replies correct (%d arrived after the stop), exit 0 %.1f s after the stop, ports free'
+              % (how, after, dt))
         return None
     finally:
         server.cleanup()
