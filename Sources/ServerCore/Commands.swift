@@ -67,6 +67,8 @@ public enum Commands {
     /// `bert-serving-start`: argument table on stdout, logs on stderr, serves until TERMINATION
     /// (or SIGTERM / SIGINT), then exits 0. Startup errors: one line on stderr, exit 1.
     public static func start(argv: [String]) -> Int32 {
+        let environment = Dictionary(environmentPairs(), uniquingKeysWith: { first, _ in first })
+        KernelSelection.reexecIfMisdetected(argv: argv, environment: environment)
         let parsed: ParsedArguments
         switch parse(ParserSpec.start, argv: argv) {
         case .success(let p): parsed = p
@@ -87,7 +89,8 @@ public enum Commands {
                                              environment: Dictionary(uniqueKeysWithValues: environmentPairs())) {
             BLAS.setThreads(threads)
         }
-        logger.info("load the model, OpenBLAS \(BLAS.threads) thread(s) per matrix product")
+        logger.info("\(KernelSelection.describe(environment: environment)), \(BLAS.threads) thread(s) per matrix product")
+        logger.info("load the model")
         do {
             let backend = try BertBackend(config: config, logger: logger)
             config.maxPositionEmbeddings = backend.maxPositionEmbeddings
