@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# The replay suite, as scripts/test-all.sh runs it (while our server is not ready this file is
-# named run_all.sh.pending, which test-all.sh does not pick up; rename it to run_all.sh to enable):
+# The replay suite, as scripts/test-all.sh runs it:
 #   1. self-tests of the runner (test_replay.py: seeded corruption must fail, a faithful server must pass);
 #   2. every committed capture of the original (CompatTests/capture/captures) replayed against OUR
 #      server, $BSS_BIN_DIR/bert-serving-start, with the rig's MiniLM TF1 checkpoint.
