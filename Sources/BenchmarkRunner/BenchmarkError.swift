@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Why a benchmark stopped, with what an operator needs to act.
 public enum BenchmarkError: Error, Equatable, CustomStringConvertible {
     /// `-client_vocab_file` could not be read (the original raises `FileNotFoundError`).
@@ -30,9 +36,3 @@ public enum BenchmarkError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -80,12 +80,3 @@ final class ServerProcess {
         return status & 0x7F == 0 && (status >> 8) & 0xFF == 0
     }
 }
-
-/// `time.perf_counter()`: seconds on the monotonic clock.
-enum Monotonic {
-    static var now: Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-}
