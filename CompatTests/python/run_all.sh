@@ -92,6 +92,15 @@ for ver in 3.7 3.11; do
   sed "s/^/[py$tag] /" "$tmp/lifecycle$tag.log" | grep -E "^\[py$tag\] (ok|FAIL)|Error|assert" | head -n 60
   add_counts "$tmp/lifecycle$tag.log" "py$tag lifecycle_tests.py"
 
+  # The console scripts run the bundled Swift executables with argv[0] intact (prog name).
+  for script in bert-serving-start bert-serving-benchmark; do
+    if [ "$("$venv/bin/$script" -version 2>&1)" = "$script 1.10.0" ]; then
+      ok "py$tag: $script -version runs the bundled executable ('$script 1.10.0', as the original)"
+    else
+      fail "py$tag: $script -version runs the bundled executable (got: $("$venv/bin/$script" -version 2>&1 | head -n 3))"
+    fi
+  done
+
   # The README example against our server, with the stock client in the same venv.
   p_in=$port; p_out=$((port + 1)); port=$((port + 2))
   if timeout 300 "$venv/bin/python" "$here/readme_example.py" "$rig/minilm-tf1" "$p_in" "$p_out" > "$tmp/readme$tag.log" 2>&1; then
