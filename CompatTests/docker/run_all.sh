@@ -167,7 +167,8 @@ package_of() { # library path -> Debian package
   done
   return 1
 }
-toolchain_lib="$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")/lib"
+# The Swift runtime: <toolchain>/usr/lib/swift/linux (libswiftCore, Foundation, dispatch, ICU).
+toolchain_lib="$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")/lib/swift/linux"
 check_libs() { # label, executable, strict (1: Swift runtime must be linked in)
   local label="$1" exe="$2" strict="$3" bad="" swift_libs="" lib path pkg
   local listing
@@ -178,6 +179,9 @@ check_libs() { # label, executable, strict (1: Swift runtime must be linked in)
   while read -r lib path; do
     case "$path" in
       "$toolchain_lib"/*) swift_libs="$swift_libs $lib"; continue ;;
+    esac
+    case "$lib" in
+      libswift*|libFoundation*|lib_Foundation*|libdispatch*|libBlocksRuntime*) swift_libs="$swift_libs $lib"; continue ;;
     esac
     pkg=$(package_of "$path") || { bad="$bad $lib(no package)"; continue; }
     grep -qx "$pkg" "$tmp/allowed" || bad="$bad $lib($pkg)"
