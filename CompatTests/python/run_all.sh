@@ -109,9 +109,16 @@ for ver in 3.7 3.11; do
     fail "py$tag: README 'Starting BertServer from Python' + stock client encode + BertServer.shutdown"
     tail -n 30 "$tmp/readme$tag.log"
   fi
+  p_ctx=$port; port=$((port + 2))
+  if timeout 300 "$venv/bin/python" "$here/context_manager.py" "$rig/minilm-tf1" "$p_ctx" "$((p_ctx + 1))" > "$tmp/ctx$tag.log" 2>&1; then
+    ok "py$tag: with BertServer(args): ready on enter, stock client encodes, TERMINATION on exit, exit 0"
+  else
+    fail "py$tag: with BertServer(args): ready on enter, stock client encodes, TERMINATION on exit, exit 0"
+    tail -n 20 "$tmp/ctx$tag.log"
+  fi
   child=$(sed -n 's/^child-pid \([0-9]*\)$/\1/p' "$tmp/readme$tag.log")
   sleep 1
-  left=$(pgrep -f -- "bert-serving-start .*-port=$p_in( |$)" || true)
+  left=$(pgrep -f -- "bert-serving-start .*-port=($p_in|$p_ctx)( |$)" || true)
   if [ -n "$child" ] && [ -z "$left" ] && ! kill -0 "$child" 2>/dev/null; then
     ok "py$tag: no server process left behind"
   else
