@@ -30,6 +30,14 @@ enum VectorMath {
         // Clamped with masks: the generic `clamped` / pointwiseMin are not inlined.
         var xc = x.replacing(with: expLow, where: x .< expLow)
         xc.replace(with: expHigh, where: xc .> expHigh)
+        var y = expClamped(xc)
+        y.replace(with: 0, where: x .< expLow)
+        return y
+    }
+
+    /// e^x for lanes already in [expLow, expHigh].
+    @inline(__always)
+    private static func expClamped(_ xc: Vector) -> Vector {
         let shifted = xc * log2e + roundingMagic
         let n = shifted - roundingMagic
         var r = xc - n * ln2Hi
@@ -46,15 +54,16 @@ enum VectorMath {
         let magicBits = SIMD8<Int32>(repeating: Int32(bitPattern: roundingMagic.bitPattern))
         let nInt = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- magicBits
         let twoToN = unsafeBitCast((nInt &+ 127) &<< 23, to: Vector.self)
-        var y = p * twoToN
-        y.replace(with: 0, where: x .< expLow)
-        return y
+        return p * twoToN
     }
 
     /// erf(x) for each lane: Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7).
     @inline(__always)
     static func erf(_ x: Vector) -> Vector {
-        let ax = x.replacing(with: -x, where: x .< 0)
+        // |x| and the sign bit by masking the IEEE sign bit (cheaper than compare-and-blend).
+        let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
+        let sign = bits & 0x8000_0000
+        let ax = unsafeBitCast(bits & 0x7FFF_FFFF, to: Vector.self)
         let t = 1 / (1 + 0.327_591_1 * ax)
         var p = Vector(repeating: 1.061_405_429)
         p = p * t - 1.453_152_027
@@ -62,10 +71,11 @@ enum VectorMath {
         p = p * t - 0.284_496_736
         p = p * t + 0.254_829_592
         p = p * t
-        let y = 1 - p * exp(-(ax * ax))
-        var result = y
-        result.replace(with: -y, where: x .< 0)
-        return result
+        // e^(-x²) ≤ 1; below e^expLow (|x| > 9.3) its clamped value ~1e-38 leaves 1 - p·e = 1.
+        let negSquare = -(ax * ax)
+        let e = expClamped(negSquare.replacing(with: expLow, where: negSquare .< expLow))
+        let y = 1 - p * e
+        return unsafeBitCast(unsafeBitCast(y, to: SIMD8<UInt32>.self) | sign, to: Vector.self)
     }
 
     /// GELU as bert/modeling.py `gelu` defines it: `x * 0.5 * (1 + erf(x / sqrt(2)))`.
