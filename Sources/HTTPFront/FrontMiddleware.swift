@@ -18,6 +18,7 @@ struct FrontMiddleware<Context: RequestContext>: RouterMiddleware {
             // flask-cors preflight: 200, empty body, echo the requested headers, list every method.
             var headers = HTTPFields()
             headers[.contentType] = "text/html; charset=utf-8"
+            headers[.vary] = "Accept-Encoding"
             if let asked = request.headers[.accessControlRequestHeaders] { headers[.accessControlAllowHeaders] = asked }
             headers[.accessControlAllowMethods] = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
             response = Response(status: .ok, headers: headers)

@@ -90,7 +90,7 @@ extension HTTPServer {
     func embeddings(_ request: Request) async -> Response {
         let data: JSONValue
         switch await parseBody(request) {
-        case .value(let v): data = v
+        case .value(let v), .form(let v): data = v
         case .notJSON, .notMsgPack:
             return openAIError(request, OpenAIError(status: .badRequest, message: "We could not parse the JSON body of your request. The body must be a JSON object with 'model' and 'input'."), kind: "bad_request")
         case .tooLarge(let limit):

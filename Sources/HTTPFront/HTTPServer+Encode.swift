@@ -12,6 +12,8 @@ struct PyError: Error {
 enum ParsedBody {
     case value(JSONValue)
     /// flask_json's answer when `request.json` fails: `{"description": "Not a JSON.", "status": 400}`.
+    /// Form fields (Werkzeug's `MultiDict`: a missing key raises `BadRequestKeyError`, not `KeyError`).
+    case form(JSONValue)
     case notJSON
     case notMsgPack(String)
     case tooLarge(limit: Int)
@@ -43,7 +45,7 @@ extension HTTPServer {
         let mime = Self.mimeType(request.headers[.contentType])
         if mime == "application/x-www-form-urlencoded" {
             let form = Self.parseForm(bytes)
-            if !form.isEmpty { return .value(.object(form.map { ($0.0, .string($0.1)) })) }
+            if !form.isEmpty { return .form(.object(form.map { ($0.0, .string($0.1)) })) }
         }
         if mime == "application/json" || (mime.hasPrefix("application/") && mime.hasSuffix("+json")) {
             guard let v = try? JSONValue.parse(bytes) else { return .notJSON }
@@ -99,10 +101,15 @@ extension HTTPServer {
     }
 
     /// Python's `data[key]` on whatever the body parsed to.
-    static func subscriptKey(_ data: JSONValue, _ key: String) throws(PyError) -> JSONValue {
+    static func subscriptKey(_ data: JSONValue, _ key: String, isForm: Bool = false) throws(PyError) -> JSONValue {
         switch data {
         case .object:
-            guard let v = data[key] else { throw PyError(type: "KeyError", description: PythonFormat.stringRepr(key)) }
+            guard let v = data[key] else {
+                if isForm {
+                    throw PyError(type: "BadRequestKeyError", description: "400 Bad Request: The browser (or proxy) sent a request that this server could not understand.")
+                }
+                throw PyError(type: "KeyError", description: PythonFormat.stringRepr(key))
+            }
             return v
         case .string: throw PyError(type: "TypeError", description: "string indices must be integers")
         case .array: throw PyError(type: "TypeError", description: "list indices must be integers or slices, not str")
@@ -167,8 +174,12 @@ extension HTTPServer {
     /// `POST /encode`: `{"id", "texts", "is_tokenized"}` → `{"id", "result", "status": 200}`, errors as the original.
     func encode(_ request: Request) async -> Response {
         let data: JSONValue
+        var isForm = false
         switch await parseBody(request) {
         case .value(let v): data = v
+        case .form(let v):
+            data = v
+            isForm = true
         case .notJSON:
             return flaskError(request, .badRequest, description: "Not a JSON.", type: nil, kind: "bad_request")
         case .notMsgPack(let why):
@@ -180,8 +191,8 @@ extension HTTPServer {
         let texts: JSONValue
         let isTokenized: Bool
         do {
-            id = try Self.subscriptKey(data, "id")
-            texts = try Self.subscriptKey(data, "texts")
+            id = try Self.subscriptKey(data, "id", isForm: isForm)
+            texts = try Self.subscriptKey(data, "texts", isForm: isForm)
             isTokenized = data["is_tokenized"]?.isTruthy ?? false
         } catch {
             return flaskError(request, .badRequest, description: error.description, type: error.type, kind: "bad_request")

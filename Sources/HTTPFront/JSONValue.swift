@@ -69,6 +69,11 @@ public struct JSONParseError: Error, Equatable, CustomStringConvertible {
 }
 
 extension JSONValue {
+    /// Parses the UTF-8 of `text`.
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
     /// Parses RFC 8259 JSON (plus Python's `NaN`, `Infinity`, `-Infinity`), rejecting trailing garbage.
     /// - Parameter maxDepth: nesting limit, so a hostile body cannot exhaust the stack.
     public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 64) throws(JSONParseError) -> JSONValue {

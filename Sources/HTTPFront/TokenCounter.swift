@@ -6,8 +6,9 @@ import WordPiece
 ///
 /// The stock protocol only returns tokens with `-show_tokens_to_client`; otherwise we tokenize again with the
 /// server's own vocabulary (`model_dir/vocab.txt` and `do_lower_case` from SHOW_CONFIG — the bridge runs in
-/// the server's process, so the file is there), add [CLS]/[SEP] (three for a ` ||| ` pair) unless
-/// `no_special_token`, and cap at `max_seq_len`, as `convert_lst_to_features` does. Thread-safe.
+/// the server's process, so the file is there), add [CLS]/[SEP] (three for a ` ||| ` pair; none for
+/// pre-tokenized input under `-no_special_token`) and cap at `max_seq_len`, as `convert_lst_to_features` does.
+/// Thread-safe.
 final class TokenCounter: Sendable {
     struct Loaded: Sendable {
         var tokenizer: FullTokenizer
@@ -54,12 +55,12 @@ final class TokenCounter: Sendable {
                     var b = String.UnicodeScalarView()
                     b.append(contentsOf: scalars[(i + separator.count)...])
                     let n = loaded.tokenizer.tokenizeToIds(String(a)).count + loaded.tokenizer.tokenizeToIds(String(b)).count
-                    return cap(n + (loaded.specialTokens ? 3 : 0), loaded)
+                    return cap(n + 3, loaded)
                 }
                 i -= 1
             }
         }
-        return cap(loaded.tokenizer.tokenizeToIds(text).count + (loaded.specialTokens ? 2 : 0), loaded)
+        return cap(loaded.tokenizer.tokenizeToIds(text).count + 2, loaded)
     }
 
     private func load(backend: any EmbeddingBackend, logger: Logger) async -> Loaded? {

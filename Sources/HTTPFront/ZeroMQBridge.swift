@@ -29,7 +29,7 @@ public final class ZeroMQBridge: EmbeddingBackend {
         /// SHOW_CONFIG probes are re-sent this often until the server answers one.
         public var probeInterval: Duration
 
-        public init(host: String = "127.0.0.1", port: Int, portOut: Int, requestTimeout: Duration = .seconds(300), probeInterval: Duration = .milliseconds(500)) {
+        public init(host: String = "localhost", port: Int, portOut: Int, requestTimeout: Duration = .seconds(300), probeInterval: Duration = .milliseconds(500)) {
             self.host = host
             self.port = port
             self.portOut = portOut
