@@ -33,14 +33,16 @@ mkdir -p "$work/corpus"
 cp "$seeds"/* "$work/corpus/" 2>/dev/null || true
 log="$work/fuzz.log"
 echo "== run $target for $seconds s ($(find "$work/corpus" -type f | wc -l) seeds)"
+jobs=()
+# -jobs (even -jobs=1) switches libFuzzer to child processes logging to ./fuzz-N.log: only when asked.
+[ "${BSS_FUZZ_JOBS:-1}" != 1 ] && jobs=(-jobs="$BSS_FUZZ_JOBS" -workers="$BSS_FUZZ_JOBS")
 set +e
-ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" "$bin" "$work/corpus" \
+(cd "$work" && ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" "$bin" "$work/corpus" \
   -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=16384 -print_final_stats=1 \
-  -jobs="${BSS_FUZZ_JOBS:-1}" -workers="${BSS_FUZZ_JOBS:-1}" \
-  -artifact_prefix="/tmp/bss-fuzz-$target-" > "$log" 2>&1
+  "${jobs[@]}" -artifact_prefix="/tmp/bss-fuzz-$target-" > "$log" 2>&1)
 rc=$?
 set -e
-[ "${BSS_FUZZ_JOBS:-1}" != 1 ] && cat "$work"/fuzz-*.log >> "$log" 2>/dev/null
+if [ "${#jobs[@]}" -gt 0 ]; then cat "$work"/fuzz-*.log >> "$log" 2>/dev/null || true; fi
 grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|ERROR|SUMMARY|Test unit written|stat::" "$log" | tail -n 20
 last=$(grep -oE "cov: [0-9]+ ft: [0-9]+" "$log" | tail -n 1)
 echo "$target: ${last:-no coverage line} after $seconds s, corpus $(find "$work/corpus" -type f | wc -l) inputs, exit $rc"
