@@ -68,7 +68,7 @@ let package = Package(
         // Reads the conformance suite's capture files (CompatTests/capture/SCHEMA.md) with msgpack-c.
         .target(name: "CaptureFormat", dependencies: ["CMsgPack"], swiftSettings: strict),
 
-        .executableTarget(name: "bert-serving-start", dependencies: ["ServerCore"], swiftSettings: strict),
+        .executableTarget(name: "bert-serving-start", dependencies: ["ServerCore", "HTTPFront"], swiftSettings: strict),
         .executableTarget(name: "bert-serving-terminate", dependencies: ["ServerCore"], swiftSettings: strict),
         // bert-serving-benchmark: restarts bert-serving-start per experiment value, stock-protocol clients.
         .target(name: "BenchmarkRunner", dependencies: ["ZeroMQ", "ArgparseCompat"], swiftSettings: strict),

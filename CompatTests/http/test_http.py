@@ -135,7 +135,7 @@ def too_many_concurrent_connections():
 
     def go():
         barrier.wait()
-        r = requests.post(ARGS.base + '/encode', json={'id': 1, 'texts': ['concurrent request number %d' % i for i in range(200)]})
+        r = requests.post(ARGS.base + '/encode', json={'id': 1, 'texts': ['concurrent request number %d' % i for i in range(128)]})
         results.append((r.status_code, r.json()))
     ts = [threading.Thread(target=go) for _ in range(n)]
     [t.start() for t in ts]

@@ -66,7 +66,8 @@ public enum Commands {
 
     /// `bert-serving-start`: argument table on stdout, logs on stderr, serves until TERMINATION
     /// (or SIGTERM / SIGINT), then exits 0. Startup errors: one line on stderr, exit 1.
-    public static func start(argv: [String]) -> Int32 {
+    /// `afterStart` runs once the pipeline is up, with the final config (`bert-serving-start` starts the HTTP front there).
+    public static func start(argv: [String], afterStart: (ServerConfig) -> Void = { _ in }) -> Int32 {
         let environment = Dictionary(environmentPairs(), uniquingKeysWith: { first, _ in first })
         KernelSelection.reexecIfMisdetected(argv: argv, environment: environment)
         let parsed: ParsedArguments
@@ -96,6 +97,7 @@ public enum Commands {
             config.maxPositionEmbeddings = backend.maxPositionEmbeddings
             let server = try BertServer(config: config, backend: backend)
             try server.start()
+            afterStart(config)
             let signals = [SIGTERM, SIGINT].map { sig in
                 signal(sig, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
