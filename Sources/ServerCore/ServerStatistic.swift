@@ -30,8 +30,13 @@ public struct ServerStatistic: Sendable {
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
-    /// `update(request)`.
+    /// The identity of `bert-serving-healthcheck` (the Docker HEALTHCHECK probe): its requests are
+    /// answered but left out of the statistics, so health probes do not inflate the client counts.
+    public static let probeIdentity: [UInt8] = Array("bert-serving-healthcheck".utf8)
+
+    /// `update(request)`; requests of `probeIdentity` are not counted.
     public mutating func update(_ request: ClientRequest) {
+        if request.client == Self.probeIdentity { return }
         histClient.set(request.client, (histClient[request.client] ?? 0) + 1)
         if request.command != nil {
             numSysReq += 1
