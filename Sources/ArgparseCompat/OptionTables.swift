@@ -200,7 +200,26 @@ extension ParserSpec {
     /// every original option, so the namespace order of the originals is unchanged. A new option
     /// string must not make any abbreviation of an original one ambiguous or change what it
     /// resolves to (checked by `ArgparseCompatTests.extensionsKeepOriginalAbbreviations`).
-    public static let swiftStartOptions: [OptionSpec] = []
+    ///
+    /// Names start with `request_` / `bind_`, initials no original option string has, so every
+    /// original abbreviation resolves as before. They are `hidden` (argparse SUPPRESS): argparse
+    /// prints the usage line in every error, so a visible option would change the text of every
+    /// original `ambiguous option` / `invalid value` error and `-h`; they are documented in the
+    /// README instead. Defaults never bind a normal client; the original has no such limits.
+    public static let swiftStartOptions: [OptionSpec] = [
+        .store(["-request_max_message_bytes"], type: .int, default: .int(64 << 20),
+               help: "[bert-serving-swift] largest payload frame (bytes) of one request; a larger one is "
+                   + "refused with an ERROR reply before it is parsed", hidden: true, group: servingConfigs.title),
+        .store(["-request_max_texts"], type: .int, default: .int(50_000),
+               help: "[bert-serving-swift] most sentences in one request (msg_len); more are refused with "
+                   + "an ERROR reply before the payload is parsed", hidden: true, group: servingConfigs.title),
+        .store(["-request_timeout"], type: .float, default: .none,
+               help: "[bert-serving-swift] seconds after which an unfinished encode request is answered "
+                   + "with an ERROR reply (default: no deadline)", hidden: true, group: servingConfigs.title),
+        .store(["-bind_host"], type: .string, default: .string("*"),
+               help: "[bert-serving-swift] interface the -port / -port_out sockets bind to, e.g. "
+                   + "127.0.0.1 (the original binds every interface, *)", hidden: true, group: servingConfigs.title),
+    ]
 
     /// The `bert-serving-start` parser this package ships: the original plus `swiftStartOptions`.
     public static let start = ParserSpec(

@@ -54,7 +54,9 @@ public final class BertServer: Sendable {
 
     /// Sends TERMINATION to our own frontend, as `BertServer.shutdown` / `bert-serving-terminate` do.
     public func terminate() {
-        BertServer.sendTermination(host: "127.0.0.1", port: config.port, timeoutMilliseconds: 5000)
+        // Bound to one interface (`-bind_host`): only that address reaches the frontend.
+        let host = ["*", "0.0.0.0", ""].contains(config.bindHost) ? "127.0.0.1" : config.bindHost
+        BertServer.sendTermination(host: host, port: config.port, timeoutMilliseconds: 5000)
     }
 
     /// `BertServer.shutdown(args)`: pushes `[b'0', b'TERMINATION', b'0', b'0']` to `host:port`.

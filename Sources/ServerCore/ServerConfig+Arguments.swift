@@ -76,5 +76,15 @@ extension ServerConfig {
         prefetchSize = try int("prefetch_size")
         fixedEmbedLength = try bool("fixed_embed_length")
         verbose = try bool("verbose")
+        // Our own options (ParserSpec.swiftStartOptions); absent from a parser without them.
+        if a["request_max_message_bytes"] != nil { maxMessageBytes = try int("request_max_message_bytes") }
+        if a["request_max_texts"] != nil { maxTexts = try int("request_max_texts") }
+        switch a["request_timeout"] {
+        case .float(let f): requestTimeout = f
+        case .int(let i): requestTimeout = Double(i)
+        case .some(.none), nil: requestTimeout = nil
+        default: throw fail("request_timeout")
+        }
+        if a["bind_host"] != nil { bindHost = try string("bind_host") }
     }
 }

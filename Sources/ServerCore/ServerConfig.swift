@@ -40,6 +40,12 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxPositionEmbeddings = 512
     /// Interface the TCP sockets bind to (`*` in the original).
     public var bindHost = "*"
+    /// Largest payload frame (bytes) an encode request may have (`-request_max_message_bytes`).
+    public var maxMessageBytes = 64 << 20
+    /// Most sequences one encode request may declare (`-request_max_texts`).
+    public var maxTexts = 50_000
+    /// Seconds after which an unfinished encode request gets an ERROR reply (`-request_timeout`).
+    public var requestTimeout: Double? = nil
 
     public init(modelDir: String) { self.modelDir = modelDir }
 

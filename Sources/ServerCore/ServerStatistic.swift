@@ -44,7 +44,9 @@ public struct ServerStatistic: Sendable {
             let msgLen = request.msgLen ?? 0
             if histMsgLen[msgLen] == nil { msgLenOrder.append(msgLen) }
             histMsgLen[msgLen, default: 0] += 1
-            numTotalSeq += msgLen
+            // Saturating: a digit-only msg_len beyond Int arrives as Int.max (Python's int is unbounded).
+            let (sum, overflow) = numTotalSeq.addingReportingOverflow(msgLen)
+            numTotalSeq = overflow ? Int.max : sum
             numDataReq += 1
             let tmp = clock()
             clientLastActiveTime.set(request.client, tmp)

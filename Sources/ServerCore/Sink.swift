@@ -63,6 +63,10 @@ struct Sink: Sendable {
         let poller = Poller([receiver, frontend, sender])
         let dtype = config.fp16 ? "float16" : "float32"
         var lastConfigSent: [[UInt8]: Double] = [:]
+        /// Unfinished jobs' `-request_timeout` deadlines.
+        var deadlines: [UInt64: Double] = [:]
+        /// Unfinished jobs whose payload reached `MemoryTrim.threshold`.
+        var largeJobs: Set<UInt64> = []
 
         func send(_ h: Held) throws(ZMQError) {
             try sender.send(h.frames)
@@ -87,7 +91,7 @@ struct Sink: Sendable {
         do {
             while true {
                 var timeout = -1
-                if let next = held.map(\.deadline).min() {
+                if let next = (held.map(\.deadline) + deadlines.values).min() {
                     timeout = max(0, Int(((next - ServerStatistic.monotonicSeconds()) * 1000).rounded(.up)))
                 }
                 if draining { timeout = timeout < 0 ? 1000 : min(timeout, 1000) }
@@ -101,9 +105,10 @@ struct Sink: Sendable {
                             // A subscriber left (a client reconnecting with the same identity):
                             // a reply held for that identity now waits for the new subscriber.
                             held = held.map { h in
-                                guard !book.isReachable(h.client) else { return h }
+                                guard !book.isSubscribed(exactly: h.client) else { return h }
+                                let wait = gate.waitWithoutOwnSubscriber(identity: h.client, book: book)
                                 return Held(client: h.client, frames: h.frames, receivedAt: h.receivedAt,
-                                            deadline: max(h.deadline, now + gate.unsubscribedWait), isConfig: h.isConfig)
+                                            deadline: max(h.deadline, now + wait), isConfig: h.isConfig)
                             }
                         }
                     }
@@ -117,9 +122,13 @@ struct Sink: Sendable {
                     let msg = try frontend.receive()
                     if msg.first == PipelineFrames.drain {
                         draining = true
-                    } else if msg.count == 5, msg[0] == ServerCommand.newJob.bytes,
+                    } else if msg.count == 6, msg[0] == ServerCommand.newJob.bytes,
                               let job = PipelineFrames.uint64(msg[1]), let count = PipelineFrames.int(msg[4]) {
                         table.register(job: job, client: msg[2], reqID: msg[3], count: count)
+                        if let bytes = PipelineFrames.int(msg[5]), bytes >= MemoryTrim.threshold { largeJobs.insert(job) }
+                        if let timeout = config.requestTimeout {
+                            deadlines[job] = ServerStatistic.monotonicSeconds() + timeout
+                        }
                         logger.info("job register\tsize: \(count)\tjob id: \(WireError.show(msg[2] + Array("#".utf8) + msg[3]))")
                     } else if msg.count == 4, msg[0] == PipelineFrames.reply {
                         logger.info("send config\tclient \(WireError.show(msg[1]))")
@@ -132,7 +141,17 @@ struct Sink: Sendable {
                         logger.error("unexpected message from the ventilator (\(msg.count) frames)")
                     }
                 }
+                if !deadlines.isEmpty {
+                    let now = ServerStatistic.monotonicSeconds()
+                    for (job, deadline) in deadlines where deadline <= now {
+                        table.fail(job: job, message: "request not finished within \(config.requestTimeout ?? 0) s (-request_timeout)")
+                        deadlines[job] = nil
+                    }
+                }
+                var trim = false
                 for done in table.takeFinished() {
+                    deadlines[done.job] = nil
+                    if largeJobs.remove(done.job) != nil { trim = true }
                     let frames: [[UInt8]]
                     switch done.outcome {
                     case .embeddings(let shape, let values, let tokens):
@@ -145,6 +164,8 @@ struct Sink: Sendable {
                     }
                     try publish(done.client, frames, isConfig: false)
                 }
+                // Give the memory of a large request back to the system (glibc keeps it otherwise).
+                if trim { MemoryTrim.now() }
                 let now = ServerStatistic.monotonicSeconds()
                 if !held.isEmpty {
                     var keep: [Held] = []

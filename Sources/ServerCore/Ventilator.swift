@@ -145,16 +145,20 @@ struct Ventilator: Sendable {
                     logger.info("new encode request\treq id: \(reqIDText)\tsize: \(msgLen)\tclient: \(WireError.show(request.client))")
                     let payload: EncodePayload
                     do {
+                        try EncodePayload.checkLimits(payloadBytes: request.payload.count, declaredCount: msgLen,
+                                                      maxBytes: config.maxMessageBytes, maxCount: config.maxTexts)
                         payload = try EncodePayload.parse(request.payload, declaredCount: msgLen)
                     } catch {
                         logger.error("bad request\treq id: \(reqIDText)\tclient: \(WireError.show(request.client))\t\(error)")
                         try sink.send([PipelineFrames.fail, request.client, request.reqID, Array(error.description.utf8)])
+                        if request.payload.count >= MemoryTrim.threshold { MemoryTrim.now() }
                         continue
                     }
                     nextJob += 1
                     let job = nextJob
                     try sink.send([ServerCommand.newJob.bytes, PipelineFrames.number(job), request.client,
-                                   request.reqID, PipelineFrames.number(msgLen)])
+                                   request.reqID, PipelineFrames.number(msgLen),
+                                   PipelineFrames.number(request.payload.count)])
                     // Renew the random backend (never 0, the priority lane; never the last one used).
                     let candidates = (1 ..< backends.count).filter { $0 != lastBackend }
                     lastBackend = candidates.randomElement() ?? 1

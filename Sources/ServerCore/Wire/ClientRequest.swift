@@ -8,7 +8,8 @@ public struct ClientRequest: Equatable, Sendable {
     /// Frame 2, echoed as the last frame of the reply.
     public let reqID: [UInt8]
     /// Frame 3 as a number, or nil when it is not a decimal number (an encode request with a
-    /// bad `msg_len` still names a client and gets an error reply).
+    /// bad `msg_len` still names a client and gets an error reply). Digit strings beyond `Int`
+    /// (Python's `int` has no bound) saturate at `Int.max`, which no payload can match.
     public let msgLen: Int?
     /// The raw frame 3.
     public let msgLenBytes: [UInt8]
@@ -21,18 +22,27 @@ public struct ClientRequest: Equatable, Sendable {
     public static func parse(_ frames: [[UInt8]]) throws(WireError) -> ClientRequest {
         guard frames.count == 4 else { throw .wrongFrameCount(frames.count) }
         guard !frames[0].isEmpty else { throw .emptyIdentity }
-        guard let _ = decimal(frames[2]) else { throw .badRequestID(frames[2]) }
+        // Any length: the original checks `isdigit()` only, and we echo the bytes verbatim.
+        guard isDigits(frames[2]) else { throw .badRequestID(frames[2]) }
         return ClientRequest(client: frames[0], payload: frames[1], reqID: frames[2],
                              msgLen: decimal(frames[3]), msgLenBytes: frames[3])
     }
 
-    /// `bytes.isdigit()` then `int(bytes)`: non-empty ASCII digits; nil otherwise or on overflow.
+    /// `bytes.isdigit()` for what a client sends: non-empty, ASCII digits only.
+    static func isDigits(_ bytes: [UInt8]) -> Bool {
+        !bytes.isEmpty && bytes.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    /// `bytes.isdigit()` then `int(bytes)`: nil unless non-empty ASCII digits; `Int.max` when
+    /// the number does not fit.
     static func decimal(_ bytes: [UInt8]) -> Int? {
-        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        guard isDigits(bytes) else { return nil }
         var v = 0
         for b in bytes {
-            guard b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") else { return nil }
-            v = v * 10 + Int(b - UInt8(ascii: "0"))
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int(b - UInt8(ascii: "0")))
+            if o1 || o2 { return Int.max }
+            v = a
         }
         return v
     }

@@ -31,6 +31,13 @@ public enum EncodePayload: Equatable, Sendable {
         }
     }
 
+    /// The limits checked before a payload is parsed: refusing costs no parsing memory or time.
+    /// - Throws: `WireError.messageTooLarge`, `.tooManyTexts`.
+    public static func checkLimits(payloadBytes: Int, declaredCount: Int, maxBytes: Int, maxCount: Int) throws(WireError) {
+        if payloadBytes > maxBytes { throw .messageTooLarge(bytes: payloadBytes, limit: maxBytes) }
+        if declaredCount > maxCount { throw .tooManyTexts(declared: declaredCount, limit: maxCount) }
+    }
+
     /// Parses and checks a payload.
     /// - Parameter declaredCount: `msg_len`; the number of sequences must equal it.
     /// - Throws: `WireError.invalidJSON`, `.notStringList`, `.emptyList`, `.emptyString`, `.lengthMismatch`.

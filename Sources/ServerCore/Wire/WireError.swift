@@ -18,6 +18,10 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     case emptyString(index: Int)
     /// `msg_len` differs from the number of sentences in the payload.
     case lengthMismatch(declared: Int, actual: Int)
+    /// The payload frame is larger than `-request_max_message_bytes` (checked before parsing).
+    case messageTooLarge(bytes: Int, limit: Int)
+    /// `msg_len` is above `-request_max_texts` (checked before parsing).
+    case tooManyTexts(declared: Int, limit: Int)
 
     /// True when no reply can be addressed (the original drops these too).
     public var isUnanswerable: Bool {
@@ -38,6 +42,9 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case .emptyList: "payload is an empty list"
         case .emptyString(let i): "element \(i) is an empty string"
         case .lengthMismatch(let d, let a): "msg_len is \(d) but the payload holds \(a) sequences"
+        case .messageTooLarge(let b, let l): "payload of \(b) bytes exceeds the server's limit of \(l) bytes (-request_max_message_bytes)"
+        case .tooManyTexts(let d, let l):
+            "msg_len \(d == Int.max ? "beyond Int.max" : String(d)) exceeds the server's limit of \(l) sequences per request (-request_max_texts)"
         }
     }
 
