@@ -45,7 +45,7 @@ run() { # name, command...
 
 run bad_inputs timeout 1200 "$py" bad_inputs.py --skip-known-gaps
 run soak timeout 900 "$py" soak.py --requests "${BSS_SOAK_REQUESTS:-500}" --max-seconds 600
-run drain timeout 900 "$py" drain.py
+run drain timeout 900 "$py" drain.py --gaps  # --gaps: second_signal too (fixed: exit 128+signal at once)
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
