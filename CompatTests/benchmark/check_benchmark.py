@@ -33,7 +33,10 @@ def run(cmd, cwd, timeout, env=None):
 
 
 def port_free(port):
+    """No listener on the port. SO_REUSEADDR as libzmq binds: connections the finished server
+    left in TIME_WAIT must not count as a server still running."""
     s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(('127.0.0.1', port))
         return True
