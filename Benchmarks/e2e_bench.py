@@ -123,6 +123,7 @@ def run_server(kind, model, sentences, args):
                     raise
                 time.sleep(0.05)
         result['startup_config_s'] = time.time() - t0
+        bc.timeout = 600000  # the short timeout was only for polling the start-up
         bc.encode(sentences[:1])
         result['startup_encode_s'] = time.time() - t0
         bc.encode(sentences[:args.batch])  # warm-up
