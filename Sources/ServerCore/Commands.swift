@@ -96,6 +96,14 @@ public enum Commands {
         do {
             let backend = try BertBackend(config: config, logger: logger)
             config.maxPositionEmbeddings = backend.maxPositionEmbeddings
+            if let maxSeqLen = config.maxSeqLen, maxSeqLen > backend.maxPositionEmbeddings {
+                // The original starts and then fails on every request longer than the model allows.
+                throw StartupError(
+                    component: "VENTILATOR",
+                    message: "-max_seq_len \(maxSeqLen) is more than this model's max_position_embeddings "
+                        + "(\(backend.maxPositionEmbeddings)): use -max_seq_len \(backend.maxPositionEmbeddings) or less, "
+                        + "or -max_seq_len NONE")
+            }
             let server = try BertServer(config: config, backend: backend)
             try server.start()
             afterStart(config)
@@ -120,9 +128,23 @@ public enum Commands {
             signals.forEach { $0.cancel() }
             return 0
         } catch {
-            logger.error("\(error)")
+            logger.error("\(error)\(startupHint(for: error, config: config))")
             return 1
         }
+    }
+
+    /// What to do about the start-up failures users of the original meet most.
+    static func startupHint(for error: any Error, config: ServerConfig) -> String {
+        let text = "\(error)"
+        if text.contains("Address already in use") {
+            return "; another server may be running on -port \(config.port) / -port_out \(config.portOut): "
+                + "stop it (bert-serving-terminate -port \(config.port)) or choose free ports with -port and -port_out"
+        }
+        if text.contains("looked for -model_dir") || text.contains("bert_config.json") && text.contains("no such file") {
+            return "; -model_dir must be the unzipped model folder holding bert_config.json, vocab.txt and "
+                + "bert_model.ckpt.* (Google TF1) or config.json, vocab.txt and model.safetensors (Hugging Face)"
+        }
+        return ""
     }
 
     /// `bert-serving-terminate`: sends TERMINATION to `-ip:-port` (`BertServer.shutdown`).
