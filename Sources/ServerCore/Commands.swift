@@ -94,7 +94,12 @@ public enum Commands {
         logger.info("\(KernelSelection.describe(environment: environment)), \(BLAS.threads) thread(s) per matrix product")
         logger.info("load the model")
         do {
+            let loadStart = ContinuousClock.now
             let backend = try BertBackend(config: config, logger: logger)
+            let model = backend.weights.config
+            let loadTime = loadStart.duration(to: .now).components
+            let loadMilliseconds = loadTime.seconds * 1000 + loadTime.attoseconds / 1_000_000_000_000_000
+            logger.info("model loaded in \(loadMilliseconds) ms: \(model.layers) layers, hidden \(model.hidden), \(model.heads) heads, vocabulary \(model.vocabSize)")
             config.maxPositionEmbeddings = backend.maxPositionEmbeddings
             if let maxSeqLen = config.maxSeqLen, maxSeqLen > backend.maxPositionEmbeddings {
                 // The original starts and then fails on every request longer than the model allows.
@@ -106,6 +111,7 @@ public enum Commands {
             }
             let server = try BertServer(config: config, backend: backend)
             try server.start()
+            logger.info("requests on tcp://\(config.bindHost):\(config.port) (-port), results on tcp://\(config.bindHost):\(config.portOut) (-port_out)")
             afterStart(config)
             // The first SIGTERM / SIGINT drains (in-flight requests still get their replies); a
             // second one during the drain exits at once with 128 + signal, as a shell reports it.
