@@ -410,6 +410,9 @@ public struct ArgumentParser: Sendable {
         if !required.isEmpty {
             throw .exit(error("the following arguments are required: " + required.joined(separator: ", ")))
         }
+        // Our own (hidden) options the command line did not give stay out of the argument table,
+        // so it reads exactly as the original's for every original command line.
+        namespace.unlistedDests = Set(actions.filter { $0.hidden && untouchedDefault.contains($0.dest) }.map(\.dest))
         return (namespace, extras)
     }
 }

@@ -5,6 +5,9 @@ public struct ParsedArguments: Sendable, Equatable {
     /// `vars(args).items()` in insertion order.
     public private(set) var items: [(dest: String, value: ParsedValue)]
 
+    /// Hidden options left at their defaults: not printed by `argumentTable(argv:)`.
+    var unlistedDests: Set<String> = []
+
     init() { items = [] }
 
     /// The value of `dest`, or nil when the namespace has no such attribute.
@@ -39,7 +42,8 @@ public struct ParsedArguments: Sendable, Equatable {
         func rightAligned(_ text: String, _ width: Int) -> String {
             String(repeating: " ", count: max(0, width - PythonText.length(text))) + text
         }
-        let rows = sortedItems.map { rightAligned($0.dest, 20) + " = " + $0.value.pythonStr }
+        let rows = sortedItems.filter { !unlistedDests.contains($0.dest) }
+            .map { rightAligned($0.dest, 20) + " = " + $0.value.pythonStr }
         return "usage: " + argv.joined(separator: " ") + "\n" + rightAligned("ARG", 20) + "   VALUE\n"
             + String(repeating: "_", count: 50) + "\n" + rows.joined(separator: "\n") + "\n\n"
     }
