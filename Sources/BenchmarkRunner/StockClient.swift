@@ -1,3 +1,4 @@
+import ArgparseCompat
 import Foundation
 import ZeroMQ
 
@@ -126,35 +127,9 @@ final class StockClient {
         return rows
     }
 
-    /// `jsonapi.dumps(texts)` for a list of strings: `json.dumps` with `ensure_ascii`.
+    /// `jsonapi.dumps(texts)` for a list of strings: `json.dumps` with `ensure_ascii`, written by
+    /// ArgparseCompat's Python-compatible JSON (`ParsedValue.jsonText`).
     static func jsonList(_ texts: [String]) -> String {
-        "[" + texts.map(jsonString).joined(separator: ", ") + "]"
-    }
-
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value >= 0x20 && scalar.value < 0x80 {
-                    out.unicodeScalars.append(scalar)
-                } else {
-                    for unit in String(scalar).utf16 { out += "\\u" + hex4(unit) }
-                }
-            }
-        }
-        return out + "\""
-    }
-
-    private static func hex4(_ unit: UInt16) -> String {
-        let digits = String(unit, radix: 16)
-        return String(repeating: "0", count: 4 - digits.count) + digits
+        ParsedValue.list(texts.map { .string($0) }).jsonText
     }
 }
