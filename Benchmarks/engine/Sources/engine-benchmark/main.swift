@@ -2,7 +2,14 @@
 //
 // usage: engine-benchmark [model_dir] [--batch 256] [--seq 25] [--threads 2] [--layer -2] [--rounds 5]
 //                         [--encoder-threads N]   (default: as many as OpenBLAS)
+//                         [--ids FILE [--json]]
 // model_dir defaults to $BSS_RIG_DIR/minilm-tf1 (~/.cache/bert-serving-swift/rig/minilm-tf1).
+//
+// With --ids, the rows are real sentences: FILE holds one tokenized sentence per line (word-piece
+// ids, [CLS] … [SEP], already cut to max_seq_len = --seq). They are encoded in consecutive batches
+// of --batch, each padded to its longest row as the server does, --rounds times; the report gives
+// sentences/s, per-call latency, and the sgemm bound twice: on the tokens actually present and on
+// every row padded to --seq. --json adds one machine-readable line (`JSON {...}`).
 import BertEngine
 import COpenBLAS
 import Checkpoint
@@ -17,6 +24,9 @@ struct Options {
     var rounds = 5
     /// Threads for attention and elementwise passes (BertEncoder(threads:)); nil: as OpenBLAS.
     var encoderThreads: Int?
+    /// A file of tokenized sentences (see the usage above); nil: synthetic full-length rows.
+    var idsPath: String?
+    var json = false
 }
 
 func parseOptions() -> Options {
@@ -39,6 +49,13 @@ func parseOptions() -> Options {
         case "--layer": options.layer = int()
         case "--rounds": options.rounds = int()
         case "--encoder-threads": options.encoderThreads = int()
+        case "--ids":
+            guard let path = args.popFirst() else {
+                FileHandle.standardError.write(Data("--ids needs a file\n".utf8))
+                exit(2)
+            }
+            options.idsPath = path
+        case "--json": options.json = true
         default: options.modelDir = arg
         }
     }
@@ -75,6 +92,132 @@ final class DenseOnly {
                         1, a, Int32(k), b, Int32(n), 1, &c, Int32(n))
         }
     }
+
+    /// The same products with `tokens` rows (at most the `tokens` given at init).
+    func run(tokens: Int) {
+        for (_, n, k) in shapes {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(tokens), Int32(n), Int32(k),
+                        1, a, Int32(k), b, Int32(n), 1, &c, Int32(n))
+        }
+    }
+
+    /// FLOPs of the products with `tokens` rows.
+    func flops(tokens: Int) -> Double {
+        shapes.reduce(0) { $0 + 2 * Double(tokens) * Double($1.n) * Double($1.k) }
+    }
+}
+
+/// A percentile of `values`: the sorted value at the rounded rank (p 50 is the median).
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    let index = Int((p / 100 * Double(sorted.count - 1)).rounded())
+    return sorted[min(sorted.count - 1, max(0, index))]
+}
+
+/// Real sentences from a file of word-piece ids, in batches padded to their longest row; the
+/// encode passes alternate with the model's dense products alone, on the tokens present and on
+/// rows padded to `seq`, so the bounds see the same machine load as the encoder.
+func runSentences(options: Options, config: BertConfig, weights: BertWeights, loadSeconds: Double) throws {
+    guard let text = try? String(contentsOfFile: options.idsPath!, encoding: .utf8) else {
+        throw EngineBenchmarkError.unreadable(options.idsPath!)
+    }
+    let rows: [[Int32]] = text.split(separator: "\n").map { $0.split(separator: " ").compactMap { Int32($0) } }
+        .filter { !$0.isEmpty }
+    guard !rows.isEmpty else { throw EngineBenchmarkError.unreadable(options.idsPath!) }
+    var batches: [EncoderBatch] = []
+    var lengths: [[Int]] = []
+    for start in stride(from: 0, to: rows.count, by: options.batch) {
+        let chunk = rows[start..<min(rows.count, start + options.batch)]
+        let longest = chunk.map(\.count).max()!
+        var ids = [Int32](repeating: 0, count: chunk.count * longest)
+        var mask = [Int32](repeating: 0, count: chunk.count * longest)
+        for (r, row) in chunk.enumerated() {
+            for (p, id) in row.enumerated() {
+                ids[r * longest + p] = id
+                mask[r * longest + p] = 1
+            }
+        }
+        batches.append(EncoderBatch(count: chunk.count, seqLen: longest, inputIds: ids, inputMask: mask,
+                                    inputTypeIds: [Int32](repeating: 0, count: chunk.count * longest)))
+        lengths.append(chunk.map(\.count))
+    }
+    let layersRun = options.layer < 0 ? config.layers + options.layer + 1 : options.layer + 1
+    let maxTokens = max(options.batch * options.seqLen, lengths.map { $0.reduce(0, +) }.max()!)
+    let dense = DenseOnly(tokens: maxTokens, hidden: config.hidden, intermediate: config.intermediate, layers: layersRun)
+    // Attention's two batched products (scores and context) per layer: 2 * 2 * len^2 * hidden each row.
+    func attentionFlops(_ lens: [Int]) -> Double {
+        lens.reduce(0) { $0 + 4 * Double($1) * Double($1) * Double(config.hidden) } * Double(layersRun)
+    }
+    let presentFlops = lengths.reduce(0.0) { $0 + dense.flops(tokens: $1.reduce(0, +)) + attentionFlops($1) }
+    let paddedFlops = lengths.reduce(0.0) {
+        $0 + dense.flops(tokens: $1.count * options.seqLen) + attentionFlops([Int](repeating: options.seqLen, count: $1.count))
+    }
+    let presentDenseFlops = lengths.reduce(0.0) { $0 + dense.flops(tokens: $1.reduce(0, +)) }
+    let paddedDenseFlops = lengths.reduce(0.0) { $0 + dense.flops(tokens: $1.count * options.seqLen) }
+
+    let encoder = BertEncoder(weights: weights, threads: options.encoderThreads)
+    _ = try encoder.encode(batches[0], pooling: .reduceMean, layers: [options.layer])  // workspace growth
+    dense.run(tokens: lengths[0].reduce(0, +))
+    var passSeconds: [Double] = [], callSeconds: [Double] = []
+    var presentDense: [Double] = [], paddedDense: [Double] = []
+    for _ in 0..<options.rounds {
+        let passStart = now()
+        for batch in batches {
+            let t = now()
+            _ = try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer])
+            callSeconds.append(now() - t)
+        }
+        passSeconds.append(now() - passStart)
+        var t = now()
+        for lens in lengths { dense.run(tokens: lens.reduce(0, +)) }
+        presentDense.append(now() - t)
+        t = now()
+        for lens in lengths { dense.run(tokens: lens.count * options.seqLen) }
+        paddedDense.append(now() - t)
+    }
+    let n = Double(rows.count)
+    let pass = percentile(passSeconds, 50)
+    let presentRate = presentDenseFlops / percentile(presentDense, 50)
+    let paddedRate = paddedDenseFlops / percentile(paddedDense, 50)
+    let presentBound = n / (presentFlops / presentRate)
+    let paddedBound = n / (paddedFlops / paddedRate)
+    let meanLength = Double(lengths.joined().reduce(0, +)) / n
+    print("model            \(options.modelDir) (hidden \(config.hidden), layers \(config.layers))")
+    print("openblas         core \(BLAS.coreName), threads \(BLAS.threads), \(BLAS.configuration)")
+    print("env              OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "-")")
+    print(String(format: "weights load     %.2f s", loadSeconds))
+    print(String(format: "sentences        %d, mean %.1f tokens, batches of %d padded to their longest; max_seq_len %d",
+                 rows.count, meanLength, options.batch, options.seqLen))
+    print(String(format: "encode           %.1f sentences/s (median of %d passes), call p50 %.2f ms p99 %.2f ms",
+                 n / pass, options.rounds, percentile(callSeconds, 50) * 1e3, percentile(callSeconds, 99) * 1e3))
+    print(String(format: "sgemm, present   %.1f GFLOP/s -> bound %.1f sentences/s (engine at %.0f%%)",
+                 presentRate / 1e9, presentBound, n / pass / presentBound * 100))
+    print(String(format: "sgemm, padded    %.1f GFLOP/s -> bound %.1f sentences/s (engine at %.0f%%)",
+                 paddedRate / 1e9, paddedBound, n / pass / paddedBound * 100))
+    if options.json {
+        let record: [String: Any] = [
+            "core": BLAS.coreName, "blas_threads": BLAS.threads, "sentences": rows.count, "batch": options.batch,
+            "seq": options.seqLen, "mean_tokens": meanLength, "rounds": options.rounds,
+            "sent_per_s": n / pass, "sent_per_s_all": passSeconds.map { n / $0 },
+            "p50_ms": percentile(callSeconds, 50) * 1e3, "p99_ms": percentile(callSeconds, 99) * 1e3,
+            "sgemm_gflops_present": presentRate / 1e9, "sgemm_gflops_padded": paddedRate / 1e9,
+            "bound_present_sent_per_s": presentBound, "bound_padded_sent_per_s": paddedBound,
+            "bound_present_ms_per_sentence_b1": presentFlops / presentRate / n * 1e3,
+            "gflop_per_sentence_present": presentFlops / n / 1e9, "gflop_per_sentence_padded": paddedFlops / n / 1e9,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+        print("JSON " + String(decoding: data, as: UTF8.self))
+    }
+}
+
+enum EngineBenchmarkError: Error, CustomStringConvertible {
+    case unreadable(String)
+    var description: String {
+        switch self {
+        case .unreadable(let path): "cannot read sentences (one line of word-piece ids each) from \(path)"
+        }
+    }
 }
 
 let options = parseOptions()
@@ -85,6 +228,10 @@ do {
     let loadStart = now()
     let weights = try BertWeights(config: config, store: files.store)
     let loadSeconds = now() - loadStart
+    if options.idsPath != nil {
+        try runSentences(options: options, config: config, weights: weights, loadSeconds: loadSeconds)
+        exit(0)
+    }
     let encoder = BertEncoder(weights: weights, threads: options.encoderThreads)
 
     // Full-length rows ([CLS] w … w [SEP]) with deterministic word ids.
