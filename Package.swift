@@ -31,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CMsgPack", pkgConfig: "msgpack", providers: [.apt(["libmsgpack-dev"])]),
+        // oneDNN 2.6 (Debian libdnnl-dev ships no pkg-config file): bfloat16 matmul behind -fp16.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // Swift over libzmq; nothing BERT-specific.
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: strict),
@@ -38,8 +40,8 @@ let package = Package(
         .target(name: "WordPiece", swiftSettings: strict),
         // TF1 tensor bundles and safetensors, without TensorFlow.
         .target(name: "Checkpoint", swiftSettings: strict),
-        // The BERT forward pass and pooling on OpenBLAS; knows nothing of sockets.
-        .target(name: "BertEngine", dependencies: ["Checkpoint", "COpenBLAS"], swiftSettings: strict),
+        // The BERT forward pass and pooling on OpenBLAS (oneDNN for bfloat16); knows nothing of sockets.
+        .target(name: "BertEngine", dependencies: ["Checkpoint", "COpenBLAS", "CDNNL"], swiftSettings: strict),
         // argparse-compatible command lines of bert-serving-start / -terminate / -benchmark.
         .target(name: "ArgparseCompat", swiftSettings: strict),
         // Ventilator, workers, sink: the original's ZeroMQ pipeline.

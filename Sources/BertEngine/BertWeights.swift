@@ -9,6 +9,11 @@ struct Dense: Sendable {
     let outFeatures: Int
 }
 
+extension Dense {
+    /// The same layer with an empty kernel, once a packed copy replaces it.
+    var withoutKernel: Dense { Dense(kernel: [], bias: bias, inFeatures: inFeatures, outFeatures: outFeatures) }
+}
+
 /// LayerNorm parameters (`gamma`, `beta`), each `[hidden]`.
 struct LayerNormWeights: Sendable {
     let gamma: [Float]
@@ -29,6 +34,13 @@ struct LayerWeights: Sendable {
     let output: Dense
     /// `output/LayerNorm`.
     let outputNorm: LayerNormWeights
+
+    /// The layer without its float32 kernels (biases and norms kept).
+    var withoutKernels: LayerWeights {
+        LayerWeights(
+            qkv: qkv.withoutKernel, attentionOutput: attentionOutput.withoutKernel, attentionNorm: attentionNorm,
+            intermediate: intermediate.withoutKernel, output: output.withoutKernel, outputNorm: outputNorm)
+    }
 }
 
 /// The weights of one BERT model, read once from a `TensorStore` and shared read-only by every
@@ -49,15 +61,25 @@ public final class BertWeights: Sendable {
     let layers: [LayerWeights]
     /// `bert/pooler/dense`; nil when the checkpoint has none (then only CLS_POOLED fails).
     let pooler: Dense?
+    /// The precision the encoders' dense matrix products run in, and why (for the start-up log).
+    public let matmulPrecision: MatmulPrecisionChoice
+    /// Every layer's dense kernels in bfloat16 when `matmulPrecision.active` is bfloat16 (the
+    /// float32 copies in `layers` are then dropped: only their biases are used); nil otherwise.
+    let packedLayers: [PackedLayer]?
 
     /// Reads and checks every tensor the forward pass needs.
     /// - Parameters:
     ///   - config: the model's `bert_config.json`.
     ///   - store: the checkpoint, in Google-BERT names and layout.
     ///   - noPositionEmbeddings: `-no_position_embeddings`: position embeddings are neither read nor added.
+    ///   - precision: `.bfloat16` converts the encoder layers' kernels to bfloat16 once, here, on
+    ///     CPUs with AVX512-BF16; elsewhere the model runs in float32 and `matmulPrecision` says why.
     /// - Throws: `EngineError` for an invalid config, `CheckpointError` (`.missingTensor`,
     ///   `.shapeMismatch`, …) naming the file and tensor for weights that do not fit it.
-    public init(config: BertConfig, store: any TensorStore, noPositionEmbeddings: Bool = false) throws {
+    public init(
+        config: BertConfig, store: any TensorStore, noPositionEmbeddings: Bool = false,
+        precision: MatmulPrecision = .float32
+    ) throws {
         try config.validate()
         self.config = config
         activation = try Activation(config.hiddenAct)
@@ -84,7 +106,10 @@ public final class BertWeights: Sendable {
                 output: try loader.dense(p + "output/dense", config.intermediate, h),
                 outputNorm: try loader.layerNorm(p + "output/LayerNorm", h)))
         }
-        self.layers = layers
+        let (choice, packed) = ReducedPrecision.prepare(requested: precision, layers: layers)
+        matmulPrecision = choice
+        packedLayers = packed
+        self.layers = packed == nil ? layers : layers.map(\.withoutKernels)
         if store.info("bert/pooler/dense/kernel") != nil || store.info("bert/pooler/dense/bias") != nil {
             pooler = try loader.dense("bert/pooler/dense", h, h)
         } else {

@@ -21,6 +21,9 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case noTokenToPool(row: Int)
     /// CLS_POOLED needs `bert/pooler/dense/{kernel,bias}`, which the checkpoint lacks.
     case missingPooler
+    /// oneDNN failed a bfloat16 matrix product it had accepted at load time (out of memory, or a
+    /// row count it cannot compile); restart without `-fp16` to run in float32.
+    case matmulFailed(String)
 
     public var description: String {
         switch self {
@@ -38,6 +41,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noPoolingLayer: "pooling_layer is empty"
         case let .noTokenToPool(row): "row \(row) has no unmasked token to pool (LAST_TOKEN)"
         case .missingPooler: "CLS_POOLED needs bert/pooler/dense, which this checkpoint lacks"
+        case let .matmulFailed(reason): "bfloat16 matrix product failed: \(reason); without -fp16 the model runs in float32"
         }
     }
 }

@@ -1,18 +1,21 @@
 /// A growable scratch buffer of floats that never shrinks; its contents are not kept on growth.
-struct ScratchBuffer: ~Copyable {
-    private(set) var pointer: UnsafeMutablePointer<Float>
+typealias ScratchBuffer = TypedScratchBuffer<Float>
+
+/// A growable scratch buffer that never shrinks; its contents are not kept on growth.
+struct TypedScratchBuffer<Element: BitwiseCopyable>: ~Copyable {
+    private(set) var pointer: UnsafeMutablePointer<Element>
     private(set) var capacity: Int
 
     init() {
         capacity = 0
-        pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        pointer = UnsafeMutablePointer<Element>.allocate(capacity: 1)
     }
 
-    /// Makes room for `count` floats (reallocating only when the buffer is too small).
+    /// Makes room for `count` elements (reallocating only when the buffer is too small).
     mutating func reserve(_ count: Int) {
         guard count > capacity else { return }
         pointer.deallocate()
-        pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        pointer = UnsafeMutablePointer<Element>.allocate(capacity: count)
         capacity = count
     }
 
@@ -47,14 +50,20 @@ final class Workspace {
     /// of its first token in the packed buffers.
     var lengths: [Int] = []
     var offsets: [Int] = []
+    /// The bfloat16 copy of a matrix product's input, `[paddedRows(tokens), inFeatures]`.
+    var bf16Input = TypedScratchBuffer<UInt16>()
+    /// This encoder's oneDNN stream, made on its first bfloat16 product.
+    var stream: OneDNNStream?
 
     /// Grows every buffer to hold `tokens` packed tokens of sequences up to `maxLength` long.
+    /// Matrix-product outputs get the bfloat16 path's padding rows (< 16) in either precision.
     func reserve(tokens: Int, maxLength: Int, count: Int, config: BertConfig) {
-        hidden.reserve(tokens * config.hidden)
-        qkv.reserve(tokens * 3 * config.hidden)
-        context.reserve(tokens * config.hidden)
-        attention.reserve(tokens * config.hidden)
-        intermediate.reserve(tokens * config.intermediate)
+        let rows = PackedBF16Dense.paddedRows(tokens)
+        hidden.reserve(rows * config.hidden)
+        qkv.reserve(rows * 3 * config.hidden)
+        context.reserve(rows * config.hidden)
+        attention.reserve(rows * config.hidden)
+        intermediate.reserve(rows * config.intermediate)
         poolerIn.reserve(count * config.hidden)
         poolerOut.reserve(count * config.hidden)
     }

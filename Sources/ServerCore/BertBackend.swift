@@ -27,8 +27,17 @@ public struct BertBackend: PipelineBackend {
         let bertConfig = try BertConfig(contentsOfFile: files.configPath)
         let vocabulary = try Vocabulary(contentsOfFile: files.vocabPath)
         logger.info("load parameters from checkpoint...")
+        // -fp16: the original computes its graph in float16; we run the dense matrix products in
+        // bfloat16 where the CPU has AVX512-BF16 (float32 elsewhere) and send float16 either way.
         weights = try BertWeights(config: bertConfig, store: files.store,
-                                  noPositionEmbeddings: config.noPositionEmbeddings)
+                                  noPositionEmbeddings: config.noPositionEmbeddings,
+                                  precision: config.fp16 ? .bfloat16 : .float32)
+        let precision = weights.matmulPrecision
+        if precision.active != precision.requested {
+            logger.warning("-fp16: \(precision.summary)")
+        } else if config.fp16 {
+            logger.info("-fp16: \(precision.summary)")
+        }
         converter = FeatureConverter(
             tokenizer: FullTokenizer(vocabulary: vocabulary, doLowerCase: config.doLowerCase),
             maxSeqLen: config.maxSeqLen, maxPositionEmbeddings: bertConfig.maxPositionEmbeddings,
