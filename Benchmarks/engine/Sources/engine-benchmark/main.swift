@@ -2,7 +2,7 @@
 //
 // usage: engine-benchmark [model_dir] [--batch 256] [--seq 25] [--threads 2] [--layer -2] [--rounds 5]
 //                         [--encoder-threads N]   (default: as many as OpenBLAS)
-//                         [--ids FILE [--json]]
+//                         [--ids FILE [--json]] [--precision fp32|bf16|both]
 // model_dir defaults to $BSS_RIG_DIR/minilm-tf1 (~/.cache/bert-serving-swift/rig/minilm-tf1).
 //
 // With --ids, the rows are real sentences: FILE holds one tokenized sentence per line (word-piece
@@ -10,6 +10,9 @@
 // of --batch, each padded to its longest row as the server does, --rounds times; the report gives
 // sentences/s, per-call latency, and the sgemm bound twice: on the tokens actually present and on
 // every row padded to --seq. --json adds one machine-readable line (`JSON {...}`).
+//
+// --precision bf16 loads the model as -fp16 does (bfloat16 matrix products where the CPU has
+// AVX512-BF16); both (synthetic rows only) times a float32 and a bfloat16 encoder alternately.
 import BertEngine
 import COpenBLAS
 import Checkpoint
@@ -27,6 +30,8 @@ struct Options {
     /// A file of tokenized sentences (see the usage above); nil: synthetic full-length rows.
     var idsPath: String?
     var json = false
+    /// "fp32", "bf16" or "both".
+    var precision = "fp32"
 }
 
 func parseOptions() -> Options {
@@ -56,6 +61,12 @@ func parseOptions() -> Options {
             }
             options.idsPath = path
         case "--json": options.json = true
+        case "--precision":
+            guard let p = args.popFirst(), ["fp32", "bf16", "both"].contains(p) else {
+                FileHandle.standardError.write(Data("--precision needs fp32, bf16 or both\n".utf8))
+                exit(2)
+            }
+            options.precision = p
         default: options.modelDir = arg
         }
     }
@@ -211,6 +222,60 @@ func runSentences(options: Options, config: BertConfig, weights: BertWeights, lo
     }
 }
 
+/// Float32 and bfloat16 encoders on the same synthetic batch, alternating round by round so both
+/// see the same machine load: best and median sentences/s of each, and the ratio.
+func comparePrecisions(options: Options, config: BertConfig, store: any TensorStore, fp32: BertWeights) throws {
+    let loadStart = now()
+    let bf16 = try BertWeights(config: config, store: store, precision: .bfloat16)
+    print(String(format: "bf16 load        %.2f s: ", now() - loadStart) + bf16.matmulPrecision.summary)
+    let count = options.batch, seqLen = options.seqLen
+    var ids = [Int32](repeating: 0, count: count * seqLen)
+    for r in 0..<count {
+        for p in 0..<seqLen { ids[r * seqLen + p] = Int32(1000 + (r * 131 + p * 17) % 28000) }
+        ids[r * seqLen] = 101
+        ids[r * seqLen + seqLen - 1] = 102
+    }
+    let batch = EncoderBatch(
+        count: count, seqLen: seqLen, inputIds: ids, inputMask: [Int32](repeating: 1, count: count * seqLen),
+        inputTypeIds: [Int32](repeating: 0, count: count * seqLen))
+    let encoders = [("fp32", BertEncoder(weights: fp32, threads: options.encoderThreads)),
+                    ("bf16", BertEncoder(weights: bf16, threads: options.encoderThreads))]
+    var seconds: [[Double]] = [[], []]
+    var outputs: [[Float]] = [[], []]
+    for (i, (_, encoder)) in encoders.enumerated() {  // warm-up: workspace growth, primitive creation
+        outputs[i] = try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer]).values
+    }
+    // Calls per round: at least ~0.2 s of work, so batch-1 timings are not all clock noise.
+    let t0 = now()
+    _ = try encoders[0].1.encode(batch, pooling: .reduceMean, layers: [options.layer])
+    let calls = max(1, Int(0.2 / max(now() - t0, 1e-6)))
+    for _ in 0..<options.rounds {
+        for (i, (_, encoder)) in encoders.enumerated() {
+            let t = now()
+            for _ in 0..<calls { _ = try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer]) }
+            seconds[i].append((now() - t) / Double(calls))
+        }
+    }
+    var worstCosine = 1.0
+    for row in 0..<count {
+        let h = config.hidden
+        var dot = 0.0, na = 0.0, nb = 0.0
+        for j in (row * h)..<((row + 1) * h) {
+            let (a, b) = (Double(outputs[0][j]), Double(outputs[1][j]))
+            dot += a * b; na += a * a; nb += b * b
+        }
+        worstCosine = min(worstCosine, dot / (na.squareRoot() * nb.squareRoot()))
+    }
+    print("batch            \(count) x \(seqLen), pooling REDUCE_MEAN layer \(options.layer), \(calls) calls x \(options.rounds) rounds, BLAS threads \(BLAS.threads)")
+    for (i, (name, _)) in encoders.enumerated() {
+        print(String(format: "%@             best %.1f sentences/s, median %.1f (call %.2f ms)", name,
+                     Double(count) / seconds[i].min()!, Double(count) / percentile(seconds[i], 50),
+                     percentile(seconds[i], 50) * 1e3))
+    }
+    print(String(format: "bf16 / fp32      %.2fx (medians); worst row cosine bf16 vs fp32 %.6f",
+                 percentile(seconds[0], 50) / percentile(seconds[1], 50), worstCosine))
+}
+
 enum EngineBenchmarkError: Error, CustomStringConvertible {
     case unreadable(String)
     var description: String {
@@ -226,8 +291,14 @@ do {
     let files = try ModelLocator.locate(modelDir: options.modelDir)
     let config = try BertConfig(contentsOfFile: files.configPath)
     let loadStart = now()
-    let weights = try BertWeights(config: config, store: files.store)
+    let weights = try BertWeights(
+        config: config, store: files.store, precision: options.precision == "bf16" ? .bfloat16 : .float32)
     let loadSeconds = now() - loadStart
+    print("precision        \(weights.matmulPrecision.summary)")
+    if options.precision == "both" {
+        try comparePrecisions(options: options, config: config, store: files.store, fp32: weights)
+        exit(0)
+    }
     if options.idsPath != nil {
         try runSentences(options: options, config: config, weights: weights, loadSeconds: loadSeconds)
         exit(0)
