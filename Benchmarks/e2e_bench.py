@@ -10,6 +10,8 @@ on the same distinct sentences for everyone, and prints a table with the ratios.
 usage (from the repo root, rig built):
   ~/.cache/bert-serving-swift/rig/py311/bin/python Benchmarks/e2e_bench.py \
       --servers ours,original --model minilm --batch 256 --clients 1 --seq 25 --out Benchmarks/results
+--words LO-HI sets the sentence length (default 15-20 words); --model_format hf serves ours from
+the safetensors folder instead of the TF1 twin. Benchmarks/peers/run.py reuses RunningServer.
 """
 import argparse
 import csv
@@ -86,59 +88,76 @@ class RssSampler(threading.Thread):
             time.sleep(0.05)
 
 
+MODEL_DIRS = {('minilm', 'tf1'): 'minilm-tf1', ('base', 'tf1'): 'bertbase-tf1',
+              ('minilm', 'hf'): 'minilm-hf', ('base', 'hf'): 'bertbase-hf'}
+
+
+def model_dir(model, fmt='tf1'):
+    return os.path.join(RIG, MODEL_DIRS[(model, fmt)])
+
+
 def server_command(kind, model, port, port_out, args):
     flags = ['-port', str(port), '-port_out', str(port_out), '-max_seq_len', str(args.seq),
              '-pooling_layer', '-1', '-num_worker', str(args.num_worker),
              '-max_batch_size', str(max(256, args.batch))]
     if kind == 'ours':
         bin_dir = os.environ.get('BSS_BIN_DIR', os.path.join(ROOT, '.build/release'))
-        mdir = {'minilm': os.path.join(RIG, 'minilm-tf1'), 'base': os.path.join(RIG, 'bertbase-tf1')}[model]
+        mdir = model_dir(model, getattr(args, 'model_format', 'tf1'))
         return [os.path.join(bin_dir, 'bert-serving-start'), '-model_dir', mdir] + flags
     if kind == 'original':
-        mdir = {'minilm': os.path.join(RIG, 'minilm-tf1'), 'base': os.path.join(RIG, 'bertbase-tf1')}[model]
-        return [os.path.join(RIG, 'py37/bin/bert-serving-start'), '-cpu', '-model_dir', mdir] + flags
+        return [os.path.join(RIG, 'py37/bin/bert-serving-start'), '-cpu', '-model_dir', model_dir(model)] + flags
     raise ValueError(kind)
 
 
-def run_server(kind, model, sentences, args):
-    port, port_out = free_port(), free_port()
-    cmd = server_command(kind, model, port, port_out, args)
-    t0 = time.time()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    sampler = RssSampler(proc.pid)
-    sampler.start()
-    result = {'server': kind, 'model': model, 'batch': args.batch, 'clients': args.clients,
-              'seq': args.seq, 'num_worker': args.num_worker}
-    try:
-        bc = None
-        deadline = t0 + args.startup_timeout
-        while bc is None:
-            if proc.poll() is not None:
-                raise RuntimeError('%s exited with %s during start-up' % (kind, proc.returncode))
-            try:
-                bc = BertClient(port=port, port_out=port_out, timeout=2000)
-            except Exception:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-        result['startup_config_s'] = time.time() - t0
-        bc.timeout = 600000  # the short timeout was only for polling the start-up
-        bc.encode(sentences[:1])
-        result['startup_encode_s'] = time.time() - t0
-        bc.encode(sentences[:args.batch])  # warm-up
+class RunningServer:
+    """A server process started for measuring, its ports, RSS sampler and start-up times."""
 
-        # throughput: every client encodes its own share of distinct sentences, batch by batch
+    def __init__(self, kind, model, args, log_path=None):
+        self.kind, self.model = kind, model
+        self.port, self.port_out = free_port(), free_port()
+        cmd = server_command(kind, model, self.port, self.port_out, args)
+        self.t0 = time.time()
+        self.log = open(log_path, 'wb') if log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, start_new_session=True)
+        self.sampler = RssSampler(self.proc.pid)
+        self.sampler.start()
+        self.client = None
+        try:
+            deadline = self.t0 + args.startup_timeout
+            while self.client is None:
+                if self.proc.poll() is not None:
+                    raise RuntimeError('%s exited with %s during start-up' % (kind, self.proc.returncode))
+                try:
+                    self.client = BertClient(port=self.port, port_out=self.port_out, timeout=2000)
+                except Exception:
+                    if time.time() > deadline:
+                        raise
+                    time.sleep(0.05)
+            self.startup_config_s = time.time() - self.t0
+            self.client.timeout = 600000  # the short timeout was only for polling the start-up
+            self.first_vector = self.client.encode(['a first sentence'])
+            self.startup_encode_s = time.time() - self.t0
+        except BaseException:
+            self.stop()
+            raise
+
+    def encode(self, sentences):
+        return self.client.encode(sentences)
+
+    def measure(self, sentences, batch, clients=1, warm_up=True):
+        """Every client encodes its own share of distinct sentences, batch by batch."""
+        if warm_up:
+            self.client.encode(sentences[:batch])
         lat = []
         lock = threading.Lock()
-        per_client = [sentences[i::args.clients] for i in range(args.clients)]
+        per_client = [sentences[i::clients] for i in range(clients)]
 
         def work(share):
-            c = BertClient(port=port, port_out=port_out, timeout=600000)
-            for i in range(0, len(share), args.batch):
+            c = BertClient(port=self.port, port_out=self.port_out, timeout=600000)
+            for i in range(0, len(share), batch):
                 s = time.time()
-                v = c.encode(share[i:i + args.batch])
-                assert v.shape[0] == len(share[i:i + args.batch])
+                v = c.encode(share[i:i + batch])
+                assert v.shape[0] == len(share[i:i + batch])
                 with lock:
                     lat.append(time.time() - s)
             c.close()
@@ -150,18 +169,33 @@ def run_server(kind, model, sentences, args):
         for t in threads:
             t.join()
         elapsed = time.time() - t1
-        result['sent_per_s'] = len(sentences) / elapsed
-        result['p50_ms'] = float(np.percentile(lat, 50) * 1000)
-        result['p99_ms'] = float(np.percentile(lat, 99) * 1000)
-        result['peak_rss_mb'] = sampler.peak / 1024.0
-        bc.close()
-    finally:
-        sampler.stop.set()
+        return {'sent_per_s': len(sentences) / elapsed, 'p50_ms': float(np.percentile(lat, 50) * 1000),
+                'p99_ms': float(np.percentile(lat, 99) * 1000), 'peak_rss_mb': self.sampler.peak / 1024.0}
+
+    def stop(self):
+        self.sampler.stop.set()
+        if self.client is not None:
+            self.client.close()
+            self.client = None
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        proc.wait()
+        self.proc.wait()
+        if self.log is not subprocess.DEVNULL:
+            self.log.close()
+
+
+def run_server(kind, model, sentences, args):
+    result = {'server': kind, 'model': model, 'batch': args.batch, 'clients': args.clients,
+              'seq': args.seq, 'num_worker': args.num_worker}
+    server = RunningServer(kind, model, args)
+    try:
+        result['startup_config_s'] = server.startup_config_s
+        result['startup_encode_s'] = server.startup_encode_s
+        result.update(server.measure(sentences, args.batch, args.clients))
+    finally:
+        server.stop()
     return result
 
 
@@ -174,10 +208,13 @@ def main():
     ap.add_argument('--seq', type=int, default=25)
     ap.add_argument('--num_worker', type=int, default=1)
     ap.add_argument('--sentences', type=int, default=4096)
+    ap.add_argument('--words', default='15-20', help='words per sentence, LO-HI')
+    ap.add_argument('--model_format', default='tf1', choices=['tf1', 'hf'], help='model folder ours serves')
     ap.add_argument('--startup_timeout', type=float, default=120)
     ap.add_argument('--out', default=None, help='directory for CSV/JSON results')
     args = ap.parse_args()
-    sentences = make_sentences(os.path.join(RIG, 'minilm-hf/vocab.txt'), args.sentences)
+    lo, hi = (int(x) for x in args.words.split('-'))
+    sentences = make_sentences(os.path.join(RIG, 'minilm-hf/vocab.txt'), args.sentences, lo=lo, hi=hi)
     results = [run_server(k, args.model, sentences, args) for k in args.servers.split(',')]
     base = results[-1]
     print('%-9s %-6s %6s %7s %10s %9s %9s %10s %10s %9s %7s' % (
