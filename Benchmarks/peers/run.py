@@ -109,6 +109,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--models', default='minilm,base')
     ap.add_argument('--configs', default='1x25,32x25,256x25,32x128,256x128', help='BATCHxSEQ,...')
+    ap.add_argument('--model-configs', default='', help="per-model override, e.g. 'base=1x25,256x25'")
     ap.add_argument('--repeats', type=int, default=3)
     ap.add_argument('--scale', type=float, default=1.0, help='multiplies the sentences per workload')
     ap.add_argument('--bin-dir', default=os.environ.get('BSS_BIN_DIR', os.path.join(ROOT, '.build/release')))
@@ -125,7 +126,12 @@ def main():
     if not os.path.exists(args.engine_bin):
         log('no engine-benchmark at %s: engine and bound columns left out' % args.engine_bin)
         skip |= {'engine', 'bound', 'bound-pad'}
-    configs = [tuple(int(x) for x in c.split('x')) for c in args.configs.split(',')]
+    def parse_configs(text):
+        return [tuple(int(x) for x in c.split('x')) for c in text.split(',')]
+    model_configs = {}
+    for item in filter(None, args.model_configs.split(';')):
+        name, text = item.split('=', 1)
+        model_configs[name] = parse_configs(text)
     stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
     os.makedirs(args.out, exist_ok=True)
     meta = {
@@ -140,6 +146,7 @@ def main():
     tok = WordPiece()
     raw, info = [], {}
     for model in args.models.split(','):
+        configs = model_configs.get(model) or parse_configs(args.configs)
         plain, fused, counts = onnx_models(model)
         fusion = {k: counts.get(k, 0) for k in ('EmbedLayerNormalization', 'Attention', 'SkipLayerNormalization',
                                                   'BiasGelu', 'Gelu', 'FastGelu', 'MatMul')}
