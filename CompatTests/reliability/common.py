@@ -64,7 +64,7 @@ def rss_kb(pid):
 class Server:
     """OUR bert-serving-start on loopback ports, MiniLM from the rig, logs in a temp file."""
 
-    def __init__(self, offset=0, num_worker=1, extra=()):
+    def __init__(self, offset=0, num_worker=1, extra=(), env=None):
         binary = os.path.join(BIN_DIR, 'bert-serving-start')
         if not os.access(binary, os.X_OK):
             fail_setup('no executable %s (set BSS_BIN_DIR)' % binary)
@@ -74,7 +74,9 @@ class Server:
         self.log = tempfile.NamedTemporaryFile(prefix='bss-rel-', suffix='.log', delete=False)
         self.cmd = [binary, '-model_dir', MODEL, '-num_worker', str(num_worker), '-port', str(self.port),
                     '-port_out', str(self.port_out), '-cpu'] + list(extra)
-        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
 
     def log_text(self):
         with open(self.log.name, 'rb') as f:

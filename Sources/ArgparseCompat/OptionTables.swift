@@ -213,6 +213,10 @@ extension ParserSpec {
         .store(["-request_max_texts"], type: .int, default: .int(50_000),
                help: "[bert-serving-swift] most sentences in one request (msg_len); more are refused with "
                    + "an ERROR reply before the payload is parsed", hidden: true, group: servingConfigs.title),
+        .store(["-request_max_pending_texts"], type: .int, default: .int(100_000),
+               help: "[bert-serving-swift] most sentences accepted and not yet answered, over all clients; "
+                   + "beyond it the server stops reading new requests until some are answered "
+                   + "(backpressure)", hidden: true, group: servingConfigs.title),
         .store(["-request_timeout"], type: .float, default: .none,
                help: "[bert-serving-swift] seconds after which an unfinished encode request is answered "
                    + "with an ERROR reply (default: no deadline)", hidden: true, group: servingConfigs.title),

@@ -15,11 +15,14 @@ public final class BertServer: Sendable {
     private let ready = Latch()
     private let done = Latch()
     private let gate: ReplyGate
+    private let failPoints: FailPoints
 
-    public init(config: ServerConfig, backend: any PipelineBackend, gate: ReplyGate = ReplyGate()) throws {
+    public init(config: ServerConfig, backend: any PipelineBackend, gate: ReplyGate = ReplyGate(),
+                failPoints: FailPoints = FailPoints()) throws {
         self.config = config
         self.backend = backend
         self.gate = gate
+        self.failPoints = failPoints
         self.context = try Context()
     }
 
@@ -32,7 +35,7 @@ public final class BertServer: Sendable {
             context: context, config: config, backend: backend,
             names: .init(token: token, count: config.numConcurrentSocket),
             staticStatus: StaticStatus(zmqVersion: zmqVersionString(), serverStartTime: StatusReport.pythonNow()),
-            gate: gate)
+            gate: gate, failPoints: failPoints)
         let ready = self.ready, done = self.done
         spawn("VENTILATOR") {
             ventilator.run(ready: ready)

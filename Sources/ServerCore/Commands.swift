@@ -109,7 +109,11 @@ public enum Commands {
                         + "(\(backend.maxPositionEmbeddings)): use -max_seq_len \(backend.maxPositionEmbeddings) or less, "
                         + "or -max_seq_len NONE")
             }
-            let server = try BertServer(config: config, backend: backend)
+            let failPoints = try FailPoints.fromEnvironment(environment)
+            if failPoints.isActive {
+                logger.warning("fault injection active (\(FailPoints.environmentVariable)=\(environment[FailPoints.environmentVariable] ?? "")): for tests only")
+            }
+            let server = try BertServer(config: config, backend: backend, failPoints: failPoints)
             try server.start()
             logger.info("requests on tcp://\(config.bindHost):\(config.port) (-port), results on tcp://\(config.bindHost):\(config.portOut) (-port_out)")
             afterStart(config)

@@ -24,6 +24,8 @@ public struct JobTable: Sendable {
         public let job: UInt64
         public let client: [UInt8]
         public let reqID: [UInt8]
+        /// Sequences the job declared (`msg_len`).
+        public let count: Int
         public let outcome: Outcome
     }
 
@@ -112,7 +114,7 @@ public struct JobTable: Sendable {
         for id in order {
             guard let j = jobs[id] else { continue }
             if j.checksum > 0, let failure = j.failure {
-                done.append(Finished(job: id, client: j.client, reqID: j.reqID, outcome: .failure(failure)))
+                done.append(Finished(job: id, client: j.client, reqID: j.reqID, count: j.checksum, outcome: .failure(failure)))
                 jobs[id] = nil
                 retired.insert(id)
                 continue
@@ -120,7 +122,7 @@ public struct JobTable: Sendable {
             let complete = j.checksum > 0 && j.progressEmbeds == j.checksum
                 && (!settings.withTokens || j.progressTokens == j.checksum)
             if complete {
-                done.append(Finished(job: id, client: j.client, reqID: j.reqID, outcome: assemble(j)))
+                done.append(Finished(job: id, client: j.client, reqID: j.reqID, count: j.checksum, outcome: assemble(j)))
                 jobs[id] = nil
             } else {
                 keep.append(id)

@@ -79,6 +79,7 @@ extension ServerConfig {
         // Our own options (ParserSpec.swiftStartOptions); absent from a parser without them.
         if a["request_max_message_bytes"] != nil { maxMessageBytes = try int("request_max_message_bytes") }
         if a["request_max_texts"] != nil { maxTexts = try int("request_max_texts") }
+        if a["request_max_pending_texts"] != nil { maxPendingTexts = try int("request_max_pending_texts") }
         switch a["request_timeout"] {
         case .float(let f): requestTimeout = f
         case .int(let i): requestTimeout = Double(i)

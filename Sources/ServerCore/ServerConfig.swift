@@ -44,6 +44,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxMessageBytes = 64 << 20
     /// Most sequences one encode request may declare (`-request_max_texts`).
     public var maxTexts = 50_000
+    /// Most sequences accepted and not yet answered, over all clients
+    /// (`-request_max_pending_texts`); the ventilator stops reading requests above it.
+    public var maxPendingTexts = 100_000
     /// Seconds after which an unfinished encode request gets an ERROR reply (`-request_timeout`).
     public var requestTimeout: Double? = nil
 

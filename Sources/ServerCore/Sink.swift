@@ -15,6 +15,7 @@ struct Sink: Sendable {
     let workerAddress: String
     let ventilatorAddress: String
     let gate: ReplyGate
+    let cancelled: CancelledJobs
 
     private struct Held {
         let client: [UInt8]
@@ -67,6 +68,9 @@ struct Sink: Sendable {
         var deadlines: [UInt64: Double] = [:]
         /// Unfinished jobs whose payload reached `MemoryTrim.threshold`.
         var largeJobs: Set<UInt64> = []
+        /// Answered sequences not yet reported to the ventilator (its backpressure count). Sent
+        /// without blocking: a ventilator blocked on a full worker queue must never stall the sink.
+        var unreportedAnswered = 0
 
         func send(_ h: Held) throws(ZMQError) {
             try sender.send(h.frames)
@@ -95,6 +99,7 @@ struct Sink: Sendable {
                     timeout = max(0, Int(((next - ServerStatistic.monotonicSeconds()) * 1000).rounded(.up)))
                 }
                 if draining { timeout = timeout < 0 ? 1000 : min(timeout, 1000) }
+                if unreportedAnswered > 0 { timeout = timeout < 0 ? 10 : min(timeout, 10) }
                 let readable = try poller.poll(timeoutMilliseconds: timeout)
                 if readable[2] {
                     let message = try sender.receive()
@@ -151,6 +156,7 @@ struct Sink: Sendable {
                 var trim = false
                 for done in table.takeFinished() {
                     deadlines[done.job] = nil
+                    unreportedAnswered += done.count
                     if largeJobs.remove(done.job) != nil { trim = true }
                     let frames: [[UInt8]]
                     switch done.outcome {
@@ -159,10 +165,21 @@ struct Sink: Sendable {
                         frames = [done.client, PipelineFrames.header(dtype: dtype, shape: shape, tokens: tokens), body, done.reqID]
                         logger.info("send back\tsize: \(shape.first ?? 0)\tjob id: \(WireError.show(done.client + Array("#".utf8) + done.reqID))")
                     case .failure(let message):
+                        // Parts of this job still queued at the workers are skipped, not computed.
+                        cancelled.cancel(done.job)
                         frames = [done.client, PipelineFrames.errorHeader(message), [], done.reqID]
                         logger.error("send error\tjob id: \(WireError.show(done.client + Array("#".utf8) + done.reqID))\t\(message)")
                     }
                     try publish(done.client, frames, isConfig: false)
+                }
+                if unreportedAnswered > 0 {
+                    do {
+                        try frontend.send([PipelineFrames.answered, [], PipelineFrames.number(unreportedAnswered)],
+                                          dontWait: true)
+                        unreportedAnswered = 0
+                    } catch where error.isTimeout {
+                        // The ventilator's queue is full; retried on the next round (≤ 10 ms).
+                    }
                 }
                 // Give the memory of a large request back to the system (glibc keeps it otherwise).
                 if trim { MemoryTrim.now() }

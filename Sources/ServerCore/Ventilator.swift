@@ -14,6 +14,7 @@ struct Ventilator: Sendable {
     let names: Endpoints
     let staticStatus: StaticStatus
     let gate: ReplyGate
+    let failPoints: FailPoints
 
     /// Our `inproc://` endpoint names (SHOW_CONFIG reports them in the address fields).
     struct Endpoints: Sendable {
@@ -65,8 +66,9 @@ struct Ventilator: Sendable {
 
         logger.info("start the sink")
         let sinkReady = Latch(), sinkDone = Latch()
+        let cancelled = CancelledJobs()
         let sinkBody = Sink(context: context, config: config, workerAddress: names.workerToSink,
-                            ventilatorAddress: names.ventilatorToSink, gate: gate)
+                            ventilatorAddress: names.ventilatorToSink, gate: gate, cancelled: cancelled)
         spawn("SINK") { sinkBody.run(ready: sinkReady); sinkDone.succeed() }
         finished.append(sinkDone)
         if case .failure(let e) = sinkReady.wait() {
@@ -82,7 +84,8 @@ struct Ventilator: Sendable {
             let r = Latch(), done = Latch()
             let worker = Worker(index: i, context: context, backendAddresses: names.backends,
                                 sinkAddress: names.workerToSink, backend: backend,
-                                showTokens: config.showTokensToClient)
+                                showTokens: config.showTokensToClient, cancelled: cancelled,
+                                failPoints: failPoints)
             spawn("WORKER-\(i)") { worker.run(ready: r); done.succeed() }
             workerReady.append(r)
             finished.append(done)
@@ -100,11 +103,36 @@ struct Ventilator: Sendable {
                                     ventilatorToSink: names.ventilatorToSink,
                                     numConcurrentSocket: config.numConcurrentSocket)
         var nextJob: UInt64 = 0
+        /// Sequences of registered jobs the sink has not answered yet (`-request_max_pending_texts`).
+        var pendingTexts = 0
+        var intakePaused = false
+        let everything = Poller([frontend, sink])
+        let sinkOnly = Poller([sink])
         logger.info("all set, ready to serve request!")
         ready.succeed()
 
         do {
             while true {
+                // Backpressure: above the limit, only the sink's "answered" notices are read; new
+                // requests wait in ZeroMQ's queue and then in TCP, which slows their senders down.
+                // A lone request is always admitted, whatever its size.
+                let full = pendingTexts > 0 && pendingTexts >= config.maxPendingTexts
+                if full != intakePaused {
+                    intakePaused = full
+                    if full {
+                        logger.warning("backpressure: \(pendingTexts) sentences pending (limit \(config.maxPendingTexts), -request_max_pending_texts), pausing intake")
+                    } else {
+                        logger.info("backpressure: \(pendingTexts) sentences pending, resuming intake")
+                    }
+                }
+                let readable = try (full ? sinkOnly : everything).poll(timeoutMilliseconds: -1)
+                if readable.last == true {
+                    let notice = try sink.receive()
+                    if notice.count == 3, notice[0] == PipelineFrames.answered, let count = PipelineFrames.int(notice[2]) {
+                        pendingTexts = max(0, pendingTexts - count)
+                    }
+                }
+                guard !full, readable[0] else { continue }
                 let frames = try frontend.receive()
                 let request: ClientRequest
                 do {
@@ -156,6 +184,7 @@ struct Ventilator: Sendable {
                     }
                     nextJob += 1
                     let job = nextJob
+                    pendingTexts += msgLen
                     try sink.send([ServerCommand.newJob.bytes, PipelineFrames.number(job), request.client,
                                    request.reqID, PipelineFrames.number(msgLen),
                                    PipelineFrames.number(request.payload.count)])

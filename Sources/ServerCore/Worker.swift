@@ -1,3 +1,4 @@
+import BertEngine
 import Foundation
 import Logging
 import ZeroMQ
@@ -5,7 +6,10 @@ import ZeroMQ
 /// One `BertWorker` (bert_serving/server/__init__.py) as a thread: pulls (partial) jobs from
 /// every ventilator socket, tokenizes and encodes them, pushes tokens and embeddings to the sink.
 /// A job that fails is reported to the sink (which answers the client with an error) and the
-/// worker keeps serving. Its sockets and encoder live on its own thread.
+/// worker keeps serving: after a fault that is not the request's (anything but an `EngineError`
+/// refusing the input) it restarts, i.e. replaces its encoder and scratch buffers with fresh ones,
+/// keeping its sockets so no queued job is lost. Parts of jobs the sink already answered with an
+/// error are skipped. Its sockets and encoder live on its own thread.
 struct Worker: Sendable {
     let index: Int
     let context: Context
@@ -13,6 +17,8 @@ struct Worker: Sendable {
     let sinkAddress: String
     let backend: any PipelineBackend
     let showTokens: Bool
+    let cancelled: CancelledJobs
+    let failPoints: FailPoints
 
     func run(ready: Latch) {
         let logger = Logger(label: "WORKER-\(index)")
@@ -22,7 +28,7 @@ struct Worker: Sendable {
             for r in receivers { r.close() }
             sink?.close()
         }
-        let encoder: any SequenceEncoder
+        var encoder: any SequenceEncoder
         do {
             logger.info("use device cpu, load model from \(backendAddresses.count) sockets")
             encoder = try backend.makeEncoder(worker: index)
@@ -44,13 +50,24 @@ struct Worker: Sendable {
         logger.info("ready and listening!")
         ready.succeed()
         let poller = Poller(receivers)
+        var restarts = 0
         do {
             while true {
                 let readable = try poller.poll(timeoutMilliseconds: -1)
                 // Socket 0 is the ventilator's priority lane: it is served first in every round.
                 for (i, isReadable) in readable.enumerated() where isReadable {
                     let frames = try receivers[i].receive()
-                    try handle(frames, socketIndex: i, encoder: encoder, sink: sink, logger: logger)
+                    guard let fault = try handle(frames, socketIndex: i, encoder: encoder, sink: sink, logger: logger) else {
+                        continue
+                    }
+                    do {
+                        encoder = try backend.makeEncoder(worker: index)
+                        restarts += 1
+                        logger.warning("restarted with a fresh encoder after: \(fault) (restart \(restarts))")
+                    } catch {
+                        // Keep the old encoder; the next fault tries again.
+                        logger.error("could not restart after: \(fault): \(error)")
+                    }
                 }
             }
         } catch {
@@ -62,22 +79,29 @@ struct Worker: Sendable {
         }
     }
 
+    /// Encodes one (partial) job and sends its result or error to the sink.
+    /// - Returns: the fault after which the encoder must be replaced, or nil.
     private func handle(_ frames: [[UInt8]], socketIndex: Int, encoder: any SequenceEncoder, sink: Socket,
-                        logger: Logger) throws(ZMQError) {
+                        logger: Logger) throws(ZMQError) -> (any Error)? {
         guard frames.count == 2 else {
             logger.error("received a wrongly-formatted job (expected 2 frames, got \(frames.count))")
-            return
+            return nil
         }
         let key = frames[0]
+        if let (job, _) = PipelineFrames.parseJobKey(key), cancelled.isCancelled(job) {
+            logger.info("skip job\tclient: \(WireError.show(key))\t(the request was already answered with an error)")
+            return nil
+        }
         let payload: EncodePayload
         do {
             payload = try EncodePayload.parse(frames[1], declaredCount: nil)
         } catch {
             try sink.send([key, Array(error.description.utf8), PipelineFrames.number(0), PipelineFrames.fail])
-            return
+            return nil
         }
         logger.info("new job\tsocket: \(socketIndex)\tsize: \(payload.count)\tclient: \(WireError.show(key))")
         do {
+            try failPoints.beforeEncode()
             let result = try encoder.encode(payload)
             guard result.shape.first == payload.count, result.values.count == result.shape.reduce(1, *) else {
                 throw StartupError(component: "WORKER-\(index)",
@@ -90,11 +114,15 @@ struct Worker: Sendable {
             try sink.send([key, PipelineFrames.shape(result.shape), PipelineFrames.floatBytes(result.values),
                            ServerCommand.dataEmbed.bytes])
             logger.info("job done\tsize: \(result.shape)\tclient: \(WireError.show(key))")
+            return nil
         } catch let error as ZMQError {
             throw error
         } catch {
             logger.error("job failed\tclient: \(WireError.show(key))\t\(error)")
             try sink.send([key, Array("\(error)".utf8), PipelineFrames.number(payload.count), PipelineFrames.fail])
+            // The engine refusing this input (as the original graph would) says nothing about the
+            // encoder's state; any other fault does.
+            return error is EngineError ? nil : error
         }
     }
 }

@@ -6,6 +6,9 @@ enum PipelineFrames {
     static let reply = Array("REPLY".utf8)
     static let drain = Array("DRAIN".utf8)
     static let drained = Array("DRAINED".utf8)
+    /// Sink → ventilator `[ANSWERED, job, count]`: a job's reply (or error) left; its `count`
+    /// sequences no longer count against `-request_max_pending_texts`.
+    static let answered = Array("ANSWERED".utf8)
 
     /// Job key of a (partial) job: `"<job>@<first row>"`, like the original's `client#req@i`.
     static func jobKey(_ job: UInt64, part: Int) -> [UInt8] { Array("\(job)@\(part)".utf8) }
