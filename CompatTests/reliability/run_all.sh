@@ -4,6 +4,9 @@
 #   1. bad_inputs.py --skip-known-gaps   malformed requests: ERROR reply or drop, server keeps serving
 #   2. soak.py --requests N              32 stock clients, checked replies, 1 % malformed, RSS growth
 #   3. drain.py                          terminate / SIGTERM / SIGINT with 8 requests in flight
+#   4. limits_and_faults.py              limits, deadline + cancellation, backpressure, worker restart
+#                                        (fail points), bind address, wildcard subscriber
+#   5. broken_models.py                  a broken model: exit non-zero before any port is opened
 # Behaviours the server does not have yet are listed in KNOWN_GAPS.md and printed as GAP, never
 # counted as passed. Closes with "N passed, N failed"; exits non-zero on any failure.
 # Env: BSS_BIN_DIR, BSS_RIG_DIR, BSS_SOAK_REQUESTS (default 500, ~60 s on 2 busy cores),
@@ -45,6 +48,8 @@ run() { # name, command...
 
 run bad_inputs timeout 1200 "$py" bad_inputs.py --skip-known-gaps
 run soak timeout 900 "$py" soak.py --requests "${BSS_SOAK_REQUESTS:-500}" --max-seconds 600
+run limits_and_faults timeout 600 "$py" limits_and_faults.py
+run broken_models timeout 600 "$py" broken_models.py
 run drain timeout 900 "$py" drain.py --gaps  # --gaps: second_signal too (fixed: exit 128+signal at once)
 
 echo "$passed passed, $failed failed"

@@ -89,6 +89,13 @@ public struct SafetensorsReader: TensorStore {
     /// The path errors name.
     public var storePath: String { path }
 
+    /// The name in the file, with the Google name it is read as (shapes in errors are in
+    /// Google layout, hence "transposed" for linear weights).
+    public func errorName(_ name: String) -> String {
+        guard let entry = entries[name] else { return name }
+        return "\(entry.sourceName) (as \(name)\(entry.transpose ? ", transposed" : ""))"
+    }
+
     /// Shape and dtype of `name` (Google naming), without reading data.
     public func info(_ name: String) -> TensorInfo? { entries[name]?.info }
 
@@ -96,10 +103,10 @@ public struct SafetensorsReader: TensorStore {
     public func floats(_ name: String) throws(CheckpointError) -> [Float] {
         guard let entry = entries[name] else { throw .missingTensor(path: path, tensor: name) }
         guard let kind = entry.kind else {
-            throw .unsupportedDType(path: path, tensor: name, dtype: entry.dtypeName)
+            throw .unsupportedDType(path: path, tensor: errorName(name), dtype: entry.dtypeName)
         }
         guard let raw = file.slice(offset: entry.offset, length: entry.length) else {
-            throw .outOfBounds(path: path, tensor: name, offset: entry.offset, length: entry.length, available: file.count)
+            throw .outOfBounds(path: path, tensor: errorName(name), offset: entry.offset, length: entry.length, available: file.count)
         }
         guard entry.transpose else { return FloatDecoding.decode(raw, as: kind, count: entry.info.elementCount) }
         return FloatDecoding.decodeTransposed(raw, as: kind, rows: entry.storedShape[0], cols: entry.storedShape[1])

@@ -40,6 +40,9 @@ public protocol TensorStore: Sendable {
     func floats(_ name: String) throws(CheckpointError) -> [Float]
     /// The file (or checkpoint prefix) that errors name; defaults to the type's name.
     var storePath: String { get }
+    /// How errors name tensor `name`: as the file stores it, which is what an operator can look
+    /// up (defaults to `name` itself, for stores that use Google names).
+    func errorName(_ name: String) -> String
 }
 
 extension TensorStore {
@@ -49,11 +52,13 @@ extension TensorStore {
     public func floats(_ name: String, expectedShape: [Int]) throws(CheckpointError) -> [Float] {
         guard let info = info(name) else { throw .missingTensor(path: storePath, tensor: name) }
         guard info.shape == expectedShape else {
-            throw .shapeMismatch(path: storePath, tensor: name, expected: expectedShape, actual: info.shape)
+            throw .shapeMismatch(path: storePath, tensor: errorName(name), expected: expectedShape, actual: info.shape)
         }
         return try floats(name)
     }
 
     /// The type's name, for stores that are not backed by a file.
     public var storePath: String { "\(Self.self)" }
+
+    public func errorName(_ name: String) -> String { name }
 }

@@ -100,7 +100,9 @@ import Testing
         let path = Self.bad("unknown-dtype.safetensors")
         let store = try SafetensorsReader(path: path)
         #expect(Self.error { _ = try store.floats(Self.gamma) }
-            == .unsupportedDType(path: path, tensor: Self.gamma, dtype: "X9"))
+            == .unsupportedDType(path: path, tensor: store.errorName(Self.gamma), dtype: "X9"))
+        // Errors name the tensor as the file stores it, so an operator can find it.
+        #expect(store.errorName(Self.gamma).hasPrefix("embeddings.LayerNorm.") && store.errorName(Self.gamma).contains(Self.gamma))
         #expect(try store.floats(Self.beta).count == 32)
     }
 
