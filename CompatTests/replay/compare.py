@@ -14,10 +14,20 @@ import json
 import numpy as np
 
 FLOAT_TOL = 1e-4
-# -fp16: the original runs its whole graph in float16 while we compute in float32 and cast the
-# pooled output (the wire dtype is float16 for both), so the two differ by float16 rounding
-# accumulated over the layers: compare within |diff| <= FP16_ATOL + FP16_RTOL * |expected|.
-FP16_ATOL, FP16_RTOL = 2e-3, 1e-2
+# -fp16: the original runs its whole graph in float16; we run the dense matrix products in
+# bfloat16 where the CPU has AVX512-BF16 (float32 elsewhere) and cast the pooled output to float16
+# on the wire, as it does. bfloat16 keeps 8 significant bits to float16's 11, so the two differ by
+# more than float16 rounding (measured on cls_fp16: 0.0023 where the former float16 tolerance,
+# 2e-3 + 1e-2 * |expected|, allows 0.0021), and an elementwise tolerance would have to be loose
+# enough to hide real errors in small values. Float16 payloads are therefore compared by issue 7's criterion instead:
+#   - every row (the last axis: one vector; for NONE one token) has cosine >= FP16_MIN_COSINE
+#     with the original's (rows all-zero in both, masked tokens, match), AND
+#   - every value is within FP16_ABS_BOUND of the original's: bfloat16 against the original's
+#     float32 goldens differs by at most 0.064 on MiniLM (hidden values up to ~10; worst row cosine
+#     0.99982, Tests/BertEngineTests/ReducedPrecisionTests), float16 against float32 by far less.
+# A wrong formula or mask breaks the cosine, a few corrupted values the absolute bound.
+FP16_MIN_COSINE = 0.999
+FP16_ABS_BOUND = 0.1
 
 # Fields of SHOW_CONFIG / SHOW_STATUS whose values may differ, by name; nothing else may.
 MAY_DIFFER = frozenset([
@@ -80,7 +90,9 @@ def compare_payload(header, exp, act):
         return [] if exp == act else ['payload: bytes differ']
     a = np.frombuffer(exp, dtype=dt).astype(np.float64)
     b = np.frombuffer(act, dtype=dt).astype(np.float64)
-    tol = FP16_ATOL + FP16_RTOL * np.abs(a) if dt == np.float16 else FLOAT_TOL
+    if dt == np.float16:
+        return _compare_fp16(header, a, b)
+    tol = FLOAT_TOL
     same = (a == b) | (np.abs(a - b) <= tol) | (np.isnan(a) & np.isnan(b))
     if same.all():
         return []
@@ -88,6 +100,34 @@ def compare_payload(header, exp, act):
     i = int(bad[0])
     return ['payload: %d of %d values differ by more than the %s tolerance (first at flat index %d: expected %r, got %r)'
             % (len(bad), a.size, dtype, i, a[i], b[i])]
+
+
+def _compare_fp16(header, a, b):
+    """Issue 7's criterion for -fp16 payloads: per-row cosine and an absolute bound (see above)."""
+    shape = header.get('shape') or [a.size]
+    width = int(shape[-1]) if shape and int(shape[-1]) > 0 else a.size
+    if width == 0 or a.size % width:
+        return [] if np.array_equal(a, b) else ['payload: float16 values differ (shape %r)' % (shape,)]
+    diffs = []
+    if np.isnan(a).any() or np.isnan(b).any() or np.isinf(b).any():
+        if not np.array_equal(np.isnan(a), np.isnan(b)):
+            diffs.append('payload: NaN positions differ')
+    far = np.flatnonzero(~(np.abs(a - b) <= FP16_ABS_BOUND) & ~(np.isnan(a) & np.isnan(b)))
+    if far.size:
+        i = int(far[0])
+        diffs.append('payload: %d of %d values differ by more than %g (first at flat index %d: expected %r, got %r)'
+                     % (far.size, a.size, FP16_ABS_BOUND, i, a[i], b[i]))
+    ra, rb = a.reshape(-1, width), b.reshape(-1, width)
+    na, nb = np.linalg.norm(ra, axis=1), np.linalg.norm(rb, axis=1)
+    both_zero = (na == 0) & (nb == 0)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        cos = np.where(both_zero, 1.0, np.sum(ra * rb, axis=1) / (na * nb))
+    low = np.flatnonzero(~(cos >= FP16_MIN_COSINE))
+    if low.size:
+        r = int(low[0])
+        diffs.append('payload: %d of %d rows have cosine < %g with the original (first: row %d, cosine %r)'
+                     % (low.size, ra.shape[0], FP16_MIN_COSINE, r, float(cos[r])))
+    return diffs
 
 
 def compare_reply(exp, act):

@@ -60,6 +60,25 @@ class ComparatorTests(unittest.TestCase):
         far[2] = (v + 3e-4).astype(np.float32).tobytes()
         self.assertNotEqual(compare.compare_reply(self.encode, far), [])
 
+    def test_fp16_rows_by_cosine_and_abs_bound(self):
+        cap = load('cls_fp16')
+        enc = replies(cap, 4)[0]
+        v = np.frombuffer(enc[2], dtype=np.float16).astype(np.float64)
+        width = json.loads(enc[1])['shape'][-1]
+        # bfloat16-sized noise (beyond float16 rounding, within the bound) passes ...
+        near = list(enc)
+        near[2] = (v + 0.02 * np.sign(np.sin(np.arange(v.size)))).astype(np.float16).tobytes()
+        self.assertEqual(compare.compare_reply(enc, near), [])
+        # ... one value off by more than the bound fails, as does a row pointing elsewhere.
+        far = list(enc)
+        w = v.copy(); w[7] += 0.5
+        far[2] = w.astype(np.float16).tobytes()
+        self.assertTrue(any('more than' in d for d in compare.compare_reply(enc, far)))
+        turned = list(enc)
+        w = v.copy(); w[:width] = np.roll(w[:width], 1)
+        turned[2] = w.astype(np.float16).tobytes()
+        self.assertTrue(any('cosine' in d for d in compare.compare_reply(enc, turned)))
+
     def test_truncated_payload_fails(self):
         bad = list(self.encode)
         bad[2] = bad[2][:-4]
