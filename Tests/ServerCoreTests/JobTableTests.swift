@@ -17,7 +17,7 @@ struct JobTableTests {
         #expect(t.takeFinished().isEmpty)
         t.addEmbeddings(job: 1, partID: 0, shape: [2, 3], values: rows(0 ..< 2, d: 3))
         let done = t.takeFinished()
-        #expect(done == [.init(job: 1, client: b("c"), reqID: b("7"),
+        #expect(done == [.init(job: 1, client: b("c"), reqID: b("7"), count: 2,
                                outcome: .embeddings(shape: [2, 3], values: rows(0 ..< 2, d: 3), tokens: nil))])
         #expect(t.pendingCount == 0)
         #expect(t.takeFinished().isEmpty)
@@ -103,7 +103,7 @@ struct JobTableTests {
         t.register(job: 1, client: b("c"), reqID: b("5"), count: 6)
         t.addEmbeddings(job: 1, partID: 0, shape: [3, 1], values: [1, 2, 3])
         t.fail(job: 1, message: "boom")
-        #expect(t.takeFinished() == [.init(job: 1, client: b("c"), reqID: b("5"), outcome: .failure("boom"))])
+        #expect(t.takeFinished() == [.init(job: 1, client: b("c"), reqID: b("5"), count: 6, outcome: .failure("boom"))])
         t.addEmbeddings(job: 1, partID: 3, shape: [3, 1], values: [4, 5, 6])
         #expect(t.takeFinished().isEmpty)
         #expect(t.pendingCount == 0)
