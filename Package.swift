@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "bert-serving-terminate", targets: ["bert-serving-terminate"]),
         .executable(name: "bert-serving-benchmark", targets: ["bert-serving-benchmark"]),
         .executable(name: "bert-serving-healthcheck", targets: ["bert-serving-healthcheck"]),
+        .executable(name: "bert-serving-proxy", targets: ["bert-serving-proxy"]),
         .library(name: "WordPiece", targets: ["WordPiece"]),
         .library(name: "Checkpoint", targets: ["Checkpoint"]),
         .library(name: "BertEngine", targets: ["BertEngine"]),
@@ -77,6 +78,19 @@ let package = Package(
         .executableTarget(name: "bert-serving-benchmark", dependencies: ["BenchmarkRunner"], swiftSettings: strict),
         // Docker HEALTHCHECK probe: one SHOW_CONFIG over ZeroMQ with the identity "bert-serving-healthcheck".
         .executableTarget(name: "bert-serving-healthcheck", dependencies: ["CZeroMQ"], swiftSettings: strict),
+        // Scale-out front: stock clients connect to it as to one server; it spreads requests over
+        // several bert-serving-start backends, health-checks them and retries (no BERT knowledge).
+        .target(
+            name: "ProxyCore",
+            dependencies: ["ZeroMQ", "CZeroMQ", "ServerCore", "ArgparseCompat", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // bert-serving-proxy: ProxyCore's broker plus /metrics, /health, /ready over Hummingbird (-http_port).
+        .executableTarget(
+            name: "bert-serving-proxy",
+            dependencies: ["ProxyCore", "ServerCore", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: strict
+        ),
 
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "WordPieceTests", dependencies: ["WordPiece"], resources: [.copy("Resources")]),
@@ -84,6 +98,7 @@ let package = Package(
         .testTarget(name: "BertEngineTests", dependencies: ["BertEngine", "Checkpoint", "WordPiece"], resources: [.copy("Resources")]),
         .testTarget(name: "ArgparseCompatTests", dependencies: ["ArgparseCompat"], resources: [.copy("Resources")]),
         .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
+        .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "ServerCore", "ZeroMQ", "ArgparseCompat"]),
         .testTarget(name: "CaptureFormatTests", dependencies: ["CaptureFormat"]),
         .testTarget(name: "BenchmarkRunnerTests", dependencies: ["BenchmarkRunner", "ArgparseCompat"], resources: [.copy("Resources")]),
         .testTarget(
