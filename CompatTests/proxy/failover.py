@@ -152,8 +152,13 @@ def main():
             m = common.metrics(http_port)
             return [m.get(('bss_proxy_backend_requests_total', l), 0) for l in labels]
 
+        # Phase A: all three serve (clients start slowly on a busy machine: wait for traffic, bounded).
         time.sleep(PHASE_SECONDS)
+        t_wait = time.time()
         before_kill = requests_total()
+        while time.time() - t_wait < 60 and not (all(r > 0 for r in before_kill) and sum(before_kill) >= 16):
+            time.sleep(0.5)
+            before_kill = requests_total()
         check('all_backends_served_before_kill', all(r > 0 for r in before_kill), 'requests %s' % before_kill)
 
         # Kill backend 1 mid-run.
