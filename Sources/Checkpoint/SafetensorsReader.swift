@@ -108,6 +108,7 @@ public struct SafetensorsReader: TensorStore {
         guard let raw = file.slice(offset: entry.offset, length: entry.length) else {
             throw .outOfBounds(path: path, tensor: errorName(name), offset: entry.offset, length: entry.length, available: file.count)
         }
+        defer { file.releasePages(offset: entry.offset, length: entry.length) }
         guard entry.transpose else { return FloatDecoding.decode(raw, as: kind, count: entry.info.elementCount) }
         return FloatDecoding.decodeTransposed(raw, as: kind, rows: entry.storedShape[0], cols: entry.storedShape[1])
     }

@@ -95,6 +95,7 @@ public struct TensorBundleReader: TensorStore {
             let (end, o) = entry.offset.addingReportingOverflow(entry.size)
             throw .truncated(path: file.path, tensor: name, need: o ? Int.max : end, have: file.count)
         }
+        defer { file.releasePages(offset: entry.offset, length: entry.size) }
         let actual = CRC32C.checksum(raw)
         let stored = CRC32C.unmask(entry.maskedCRC)
         guard actual == stored else {
