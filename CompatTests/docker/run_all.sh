@@ -81,7 +81,7 @@ entry_case "BERT_SERVING_MODEL_DIR and BERT_SERVING_HTTP_PORT" \
 # --- 3. the real server through the entry point, probed by the HEALTHCHECK executable -----------
 image_root="$tmp/image-root"
 mkdir -p "$image_root/usr/local/bin"
-for exe in bert-serving-start bert-serving-terminate bert-serving-benchmark bert-serving-healthcheck; do
+for exe in bert-serving-start bert-serving-terminate bert-serving-benchmark bert-serving-healthcheck bert-serving-proxy; do
   ln -s "$bin_dir/$exe" "$image_root/usr/local/bin/$exe"
 done
 cp "$root/docker/entrypoint.sh" "$image_root/usr/local/bin/bert-serving-entrypoint"
@@ -189,7 +189,7 @@ check_libs() { # label, executable, strict (1: Swift runtime must be linked in)
   if [ "$strict" = 1 ] && [ -n "$swift_libs" ]; then bad="$bad Swift runtime linked dynamically:$swift_libs"; fi
   if [ -z "$bad" ]; then ok "ldd $label: only libraries of [${runtime_pkgs[*]}] and their dependencies"; else fail "ldd $label:$bad"; fi
 }
-for exe in bert-serving-start bert-serving-terminate bert-serving-benchmark bert-serving-healthcheck; do
+for exe in bert-serving-start bert-serving-terminate bert-serving-benchmark bert-serving-healthcheck bert-serving-proxy; do
   check_libs "$exe (BSS_BIN_DIR; toolchain libraries excluded: --static-swift-stdlib links them in)" "$bin_dir/$exe" 0
 done
 # One executable built exactly as the image builds them, checked strictly.
