@@ -8,22 +8,33 @@ import Dispatch
 ///
 /// A batch is packed: each sequence keeps only its leading positions up to its last attended
 /// token (all of them when none is attended), and all sequences' tokens form one contiguous
-/// `[tokens, hidden]` matrix, so every dense layer is one `cblas_sgemm` over the whole batch.
+/// `[tokens, hidden]` matrix, so every dense layer is one `cblas_sgemm` over the whole batch (or
+/// over each pass of at most `maxTokensPerPass` tokens).
 /// Dropping the trailing padding is exact: the original adds -10000 to the scores of masked
 /// keys, whose softmax weight then underflows to exactly 0, and pooling ignores masked positions.
 public final class BertEncoder {
     public let weights: BertWeights
     /// Threads for attention and the elementwise passes; nil: as many as OpenBLAS uses.
     public let threads: Int?
+    /// Most tokens one forward pass computes; a larger batch is encoded in several passes.
+    public let maxTokensPerPass: Int
     let workspace = Workspace()
+
+    /// Tokens per pass by default: a batch of 256 sentences of about 25 tokens fits in one, so
+    /// the matrix products stay large (thousands of rows), while 256 × 128 tokens take 4 passes
+    /// instead of 4× the scratch memory (all-MiniLM-L6-v2: about 120 MB instead of 500 MB).
+    public static let defaultMaxTokensPerPass = 8192
 
     /// - Parameters:
     ///   - weights: the model, shared with other encoders.
     ///   - threads: threads for attention and the elementwise passes between matrix products;
     ///     nil (default) uses `BLAS.threads`, read at each `encode`.
-    public init(weights: BertWeights, threads: Int? = nil) {
+    ///   - maxTokensPerPass: the most tokens one forward pass computes (at least one row is
+    ///     always computed, whatever its length); bounds the scratch memory.
+    public init(weights: BertWeights, threads: Int? = nil, maxTokensPerPass: Int = defaultMaxTokensPerPass) {
         self.weights = weights
         self.threads = threads
+        self.maxTokensPerPass = max(1, maxTokensPerPass)
     }
 
     /// Width of one output vector for `pooling` over `layerCount` pooled layers.
@@ -47,7 +58,6 @@ public final class BertEncoder {
     public func encode(_ batch: EncoderBatch, pooling: PoolingStrategy, layers: [Int]) throws(EngineError)
         -> EncoderOutput
     {
-        let config = weights.config
         let resolved = try resolve(layers: layers)
         let dim = outputDimension(pooling: pooling, layerCount: resolved.count)
         try validate(batch)
@@ -59,54 +69,94 @@ public final class BertEncoder {
         var values = [Float](repeating: 0, count: shape.reduce(1, *))
         if count == 0 { return EncoderOutput(shape: shape, values: values) }
 
+        let lastTokenIndex = pooling == .lastToken ? try lastTokenPositions(batch) : []
+        let rowStride = pooling == .none ? seqLen * dim : dim
+        let passes = Self.passes(batch, maxTokens: maxTokensPerPass)
+        try values.withUnsafeMutableBufferPointer { (out) throws(EngineError) in
+            for rows in passes {
+                let whole = rows.count == count
+                try encodePass(
+                    whole ? batch : batch.subBatch(rows), pooling: pooling, layers: resolved, dim: dim,
+                    lastTokenIndex: whole || lastTokenIndex.isEmpty ? lastTokenIndex : Array(lastTokenIndex[rows]),
+                    into: out.baseAddress! + rows.lowerBound * rowStride)
+            }
+        }
+        return EncoderOutput(shape: shape, values: values)
+    }
+
+    /// Consecutive row ranges of `batch` whose computed tokens stay within `maxTokens` each (a
+    /// row longer than that gets a pass of its own), so the scratch buffers, which scale with the
+    /// tokens of one pass, stay bounded whatever the batch: 256 rows of 128 tokens would
+    /// otherwise need hundreds of MB of activations for a small model.
+    static func passes(_ batch: EncoderBatch, maxTokens: Int) -> [Range<Int>] {
+        var passes: [Range<Int>] = []
+        var start = 0, tokens = 0
+        for row in 0..<batch.count {
+            let length = computedLength(batch, row: row)
+            if row > start, tokens + length > maxTokens {
+                passes.append(start..<row)
+                start = row
+                tokens = 0
+            }
+            tokens += length
+        }
+        if batch.count > start { passes.append(start..<batch.count) }
+        return passes
+    }
+
+    /// The positions of `row` the forward pass computes: up to its last attended token, or all
+    /// of them when none is attended.
+    static func computedLength(_ batch: EncoderBatch, row: Int) -> Int {
+        let seqLen = batch.seqLen
+        return batch.inputMask.withUnsafeBufferPointer { mask in
+            (0..<seqLen).last(where: { mask[row * seqLen + $0] != 0 }).map { $0 + 1 } ?? seqLen
+        }
+    }
+
+    /// The forward pass and pooling of one pass's rows, into `out` (the first row's output).
+    private func encodePass(
+        _ batch: EncoderBatch, pooling: PoolingStrategy, layers resolved: [Int], dim: Int, lastTokenIndex: [Int],
+        into out: UnsafeMutablePointer<Float>
+    ) throws(EngineError) {
+        let config = weights.config
+        let count = batch.count
+        let seqLen = batch.seqLen
         // Rows and their packed offsets.
         let ws = workspace
         ws.lengths.removeAll(keepingCapacity: true)
         ws.offsets.removeAll(keepingCapacity: true)
         var tokens = 0
         var maxLength = 0
-        batch.inputMask.withUnsafeBufferPointer { mask in
-            for row in 0..<count {
-                var length = seqLen
-                if let last = (0..<seqLen).last(where: { mask[row * seqLen + $0] != 0 }) {
-                    length = last + 1
-                }
-                ws.offsets.append(tokens)
-                ws.lengths.append(length)
-                tokens += length
-                maxLength = max(maxLength, length)
-            }
+        for row in 0..<count {
+            let length = Self.computedLength(batch, row: row)
+            ws.offsets.append(tokens)
+            ws.lengths.append(length)
+            tokens += length
+            maxLength = max(maxLength, length)
         }
         ws.reserve(tokens: tokens, maxLength: maxLength, count: count, config: config)
 
         embed(batch)
         let lastLayer = pooling == .clsPooled ? config.layers - 1 : resolved.max() ?? 0
-        var lastTokenIndex: [Int] = []
-        if pooling == .lastToken {
-            lastTokenIndex = try lastTokenPositions(batch)
-        }
         // Elementwise passes and attention use as many threads as each matrix product.
         let parts = max(1, min(threads ?? BLAS.threads, tokens / 16))
         ws.reserveAttention(maxLength: maxLength, threads: parts)
         if weights.packedLayers != nil { ReducedPrecision.setThreads(threads ?? BLAS.threads) }
-        try values.withUnsafeMutableBufferPointer { (out) throws(EngineError) in
-            for l in 0...lastLayer {
-                try batch.inputMask.withUnsafeBufferPointer { (mask) throws(EngineError) in
-                    try forward(
-                        layer: weights.layers[l], packed: weights.packedLayers?[l], tokens: tokens,
-                        mask: mask.baseAddress!, seqLen: seqLen, parts: parts)
-                }
-                for (slot, layer) in resolved.enumerated() where layer == l && pooling != .clsPooled {
-                    pool(
-                        pooling, slot: slot, slots: resolved.count, batch: batch, dim: dim,
-                        lastTokenIndex: lastTokenIndex, into: out.baseAddress!)
-                }
+        for l in 0...lastLayer {
+            try batch.inputMask.withUnsafeBufferPointer { (mask) throws(EngineError) in
+                try forward(
+                    layer: weights.layers[l], packed: weights.packedLayers?[l], tokens: tokens,
+                    mask: mask.baseAddress!, seqLen: seqLen, parts: parts)
             }
-            if pooling == .clsPooled, let pooler = weights.pooler {
-                poolCLS(pooler, count: count, into: out.baseAddress!)
+            for (slot, layer) in resolved.enumerated() where layer == l && pooling != .clsPooled {
+                pool(
+                    pooling, slot: slot, slots: resolved.count, batch: batch, dim: dim,
+                    lastTokenIndex: lastTokenIndex, into: out)
             }
         }
-        return EncoderOutput(shape: shape, values: values)
+        if pooling == .clsPooled, let pooler = weights.pooler {
+            poolCLS(pooler, count: count, into: out)
+        }
     }
 
     // MARK: - Checks

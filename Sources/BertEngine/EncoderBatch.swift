@@ -21,6 +21,14 @@ public struct EncoderBatch: Sendable, Equatable {
         self.inputMask = inputMask
         self.inputTypeIds = inputTypeIds
     }
+
+    /// The sequences `rows` of this batch, as a batch of their own.
+    func subBatch(_ rows: Range<Int>) -> EncoderBatch {
+        let values = rows.lowerBound * seqLen..<rows.upperBound * seqLen
+        return EncoderBatch(
+            count: rows.count, seqLen: seqLen, inputIds: Array(inputIds[values]),
+            inputMask: Array(inputMask[values]), inputTypeIds: Array(inputTypeIds[values]))
+    }
 }
 
 /// What the encoder returns: row-major float32 values of `shape`, which is `[count, dim]`, or

@@ -50,6 +50,31 @@ import Checkpoint
         #expect(diff <= 2e-5, "max relative diff \(diff)")
     }
 
+    /// A batch split into passes of at most `maxTokensPerPass` tokens gives every row the same
+    /// output as one pass (rows are independent; only the scratch memory differs). 1 puts every
+    /// row in a pass of its own, 12 splits between rows of 4, 6, 4, 9 (or 1) tokens.
+    @Test(arguments: PoolingStrategy.allCases, [1, 12, 13])
+    func passesOfBoundedTokensMatchOnePass(_ pooling: PoolingStrategy, _ maxTokensPerPass: Int) throws {
+        let weights = try BertWeights(config: TinyModel.config, store: TinyModel.store())
+        let rows = pooling == .lastToken ? [0, 1, 2, 4, 0] : [0, 1, 2, 3, 4, 0]
+        let batch = Self.batch.rows(rows)
+        let layers = [-1, 0]
+        let onePass = try BertEncoder(weights: weights).encode(batch, pooling: pooling, layers: layers)
+        let split = try BertEncoder(weights: weights, maxTokensPerPass: maxTokensPerPass)
+            .encode(batch, pooling: pooling, layers: layers)
+        #expect(split.shape == onePass.shape)
+        let diff = zip(split.values, onePass.values).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(diff <= 1e-5, "max abs diff \(diff)")
+    }
+
+    @Test func lastTokenErrorNamesTheRowOfTheWholeBatchWhenSplit() throws {
+        let weights = try BertWeights(config: TinyModel.config, store: TinyModel.store())
+        #expect(throws: EngineError.noTokenToPool(row: 2)) {
+            try BertEncoder(weights: weights, maxTokensPerPass: 1)
+                .encode(Self.batch.rows([0, 1, 3]), pooling: .lastToken, layers: [-1])
+        }
+    }
+
     @Test func reduceMaxOverNothingIsMinus1e30AndMeanIsZero() throws {
         let encoder = BertEncoder(weights: try BertWeights(config: TinyModel.config, store: TinyModel.store()))
         let empty = Self.batch.rows([3])
