@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        // Already in the graph through Hummingbird; named for the tests' NIOEmbedded channel.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libzmq3-dev, libopenblas-dev, libmsgpack-dev).
@@ -103,7 +105,10 @@ let package = Package(
         .testTarget(name: "BenchmarkRunnerTests", dependencies: ["BenchmarkRunner", "ArgparseCompat"], resources: [.copy("Resources")]),
         .testTarget(
             name: "HTTPFrontTests",
-            dependencies: ["HTTPFront", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: [
+                "HTTPFront", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

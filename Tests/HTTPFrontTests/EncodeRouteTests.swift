@@ -1,7 +1,6 @@
 import HTTPFront
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import NIOCore
 import Testing
 
@@ -9,13 +8,13 @@ import Testing
 /// (bert-serving-server 1.10.0 `-http_port`, Flask 2.2.5, Flask-JSON 0.4.0) with CompatTests/reference/http_probe.py.
 @Suite(.timeLimit(.minutes(1)))
 struct EncodeRouteTests {
-    static func app(_ backend: FakeBackend = FakeBackend(), maxConnect: Int = 10, configure: (inout HTTPServer.Configuration) -> Void = { _ in }) -> some ApplicationProtocol {
+    static func app(_ backend: FakeBackend = FakeBackend(), maxConnect: Int = 10, configure: (inout HTTPServer.Configuration) -> Void = { _ in }) -> Router<BasicRequestContext> {
         var c = HTTPServer.Configuration(port: 0, maxConnect: maxConnect)
         configure(&c)
-        return HTTPServer(configuration: c, backend: backend).makeApplication()
+        return HTTPServer(configuration: c, backend: backend).makeRouter()
     }
 
-    static func post(_ client: some TestClientProtocol, _ body: String, contentType: String = "application/json", headers extra: HTTPFields = [:]) async throws -> (HTTPResponse.Status, String, HTTPFields) {
+    static func post(_ client: RouterClient, _ body: String, contentType: String = "application/json", headers extra: HTTPFields = [:]) async throws -> (HTTPResponse.Status, String, HTTPFields) {
         var headers = extra
         headers[.contentType] = contentType
         return try await client.execute(uri: "/encode", method: .post, headers: headers, body: ByteBuffer(string: body)) { r in
@@ -24,7 +23,7 @@ struct EncodeRouteTests {
     }
 
     @Test func encodesTextsAndEchoesTheId() async throws {
-        try await Self.app().test(.router) { client in
+        try await RouterClient.run(Self.app()) { client in
             let (status, body, headers) = try await Self.post(client, #"{"id": 123, "texts": ["hello world", "good day!"], "is_tokenized": false}"#)
             #expect(status == .ok)
             #expect(headers[.contentType] == "application/json")
@@ -34,7 +33,7 @@ struct EncodeRouteTests {
 
     @Test func tokenizedInputIsSentAsTokenLists() async throws {
         let backend = FakeBackend()
-        try await Self.app(backend).test(.router) { client in
+        try await RouterClient.run(Self.app(backend)) { client in
             let (status, body, _) = try await Self.post(client, #"{"id": "x", "texts": [["hello", "world"]], "is_tokenized": 1}"#)
             #expect(status == .ok)
             #expect(body.hasPrefix(#"{"id":"x","result":[[2.0,0.0,"#))
@@ -63,7 +62,7 @@ struct EncodeRouteTests {
     @Test(arguments: 0..<originalErrors.count)
     func errorsReadLikeTheOriginal(_ i: Int) async throws {
         let (body, contentType, description, type) = Self.originalErrors[i]
-        try await Self.app().test(.router) { client in
+        try await RouterClient.run(Self.app()) { client in
             let (status, text, _) = try await Self.post(client, body, contentType: contentType)
             #expect(status == .badRequest)
             var expected = JSONWriter()
@@ -76,7 +75,7 @@ struct EncodeRouteTests {
 
     @Test func tooManyConcurrentRequestsAreRefusedLikeTheOriginal() async throws {
         let backend = FakeBackend(delay: .milliseconds(300))
-        try await Self.app(backend, maxConnect: 2).test(.router) { client in
+        try await RouterClient.run(Self.app(backend, maxConnect: 2)) { client in
             let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, String).self) { group in
                 for _ in 0..<5 {
                     group.addTask {
@@ -97,7 +96,7 @@ struct EncodeRouteTests {
 
     @Test func serverErrorHeaderReadsLikeNumpysTypeError() async throws {
         let backend = FakeBackend(failure: .serverError("ERROR: engine failed"))
-        try await Self.app(backend).test(.router) { client in
+        try await RouterClient.run(Self.app(backend)) { client in
             let (status, body, _) = try await Self.post(client, #"{"id": 1, "texts": ["a"]}"#)
             #expect(status == .badRequest)
             #expect(body.contains(#""description":"data type \"ERROR: engine failed\" not understood""#))
@@ -106,7 +105,7 @@ struct EncodeRouteTests {
     }
 
     @Test func timeoutIs504() async throws {
-        try await Self.app(FakeBackend(failure: .timeout(seconds: 1.5))).test(.router) { client in
+        try await RouterClient.run(Self.app(FakeBackend(failure: .timeout(seconds: 1.5)))) { client in
             let (status, body, _) = try await Self.post(client, #"{"id": 1, "texts": ["a"]}"#)
             #expect(status == .gatewayTimeout)
             #expect(body.contains("TimeoutError"))
@@ -114,7 +113,7 @@ struct EncodeRouteTests {
     }
 
     @Test func bodyLimitIs413() async throws {
-        try await Self.app(configure: { $0.maxBodyBytes = 100 }).test(.router) { client in
+        try await RouterClient.run(Self.app(configure: { $0.maxBodyBytes = 100 })) { client in
             let big = #"{"id": 1, "texts": [""# + String(repeating: "x", count: 200) + #""]}"#
             let (status, body, _) = try await Self.post(client, big)
             #expect(status == .contentTooLarge)
@@ -123,7 +122,7 @@ struct EncodeRouteTests {
     }
 
     @Test func textCountAndLengthLimitsAre400() async throws {
-        try await Self.app(configure: { $0.maxTexts = 2; $0.maxTextLength = 5 }).test(.router) { client in
+        try await RouterClient.run(Self.app(configure: { $0.maxTexts = 2; $0.maxTextLength = 5 })) { client in
             let (s1, b1, _) = try await Self.post(client, #"{"id": 1, "texts": ["a", "b", "c"]}"#)
             #expect(s1 == .badRequest)
             #expect(b1.contains("too many sequences in one request: 3 > 2"))
@@ -134,7 +133,7 @@ struct EncodeRouteTests {
     }
 
     @Test func largeResponsesAreGzippedWhenAsked() async throws {
-        try await Self.app().test(.router) { client in
+        try await RouterClient.run(Self.app()) { client in
             let texts = (0..<40).map { "\"sentence \($0)\"" }.joined(separator: ",")
             let (status, _, headers) = try await Self.post(client, #"{"id": 1, "texts": [\#(texts)]}"#, headers: [.acceptEncoding: "gzip, deflate"])
             #expect(status == .ok)
@@ -148,7 +147,7 @@ struct EncodeRouteTests {
     }
 
     @Test func corsEchoesTheOriginLikeFlaskCors() async throws {
-        try await Self.app().test(.router) { client in
+        try await RouterClient.run(Self.app()) { client in
             let (_, _, plain) = try await Self.post(client, #"{"id": 1, "texts": ["a"]}"#)
             #expect(plain[.accessControlAllowOrigin] == "*")
             let (_, _, withOrigin) = try await Self.post(client, #"{"id": 1, "texts": ["a"]}"#, headers: [.origin: "http://example.com"])
@@ -163,7 +162,7 @@ struct EncodeRouteTests {
                 #expect(r.headers[.accessControlAllowHeaders] == "content-type")
             }
         }
-        try await Self.app(configure: { $0.cors = "http://a.example" }).test(.router) { client in
+        try await RouterClient.run(Self.app(configure: { $0.cors = "http://a.example" })) { client in
             let (_, _, other) = try await Self.post(client, #"{"id": 1, "texts": ["a"]}"#, headers: [.origin: "http://b.example"])
             #expect(other[.accessControlAllowOrigin] == nil)
             let (_, _, same) = try await Self.post(client, #"{"id": 1, "texts": ["a"]}"#, headers: [.origin: "http://a.example"])
@@ -177,7 +176,7 @@ struct EncodeRouteTests {
             p.pack(.object([("id", .integer("7")), ("texts", .array([.string("hello"), .string("hi")]))]))
             return p.bytes
         }()
-        try await Self.app().test(.router) { client in
+        try await RouterClient.run(Self.app()) { client in
             try await client.execute(
                 uri: "/encode", method: .post, headers: [.contentType: "application/msgpack", .accept: "application/msgpack"], body: ByteBuffer(bytes: request)
             ) { r in

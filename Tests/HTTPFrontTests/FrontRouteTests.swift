@@ -2,25 +2,24 @@ import Foundation
 import HTTPFront
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import NIOCore
 import Testing
 
 /// `/v1/embeddings`, `/status/*`, `/health`, `/ready`, `/metrics` and `/` against a fake backend.
 @Suite(.timeLimit(.minutes(1)))
 struct FrontRouteTests {
-    static func app(_ backend: FakeBackend = FakeBackend(), metrics: HTTPMetrics = HTTPMetrics()) -> some ApplicationProtocol {
-        HTTPServer(configuration: .init(port: 0, maxConnect: 4), backend: backend, metrics: metrics).makeApplication()
+    static func app(_ backend: FakeBackend = FakeBackend(), metrics: HTTPMetrics = HTTPMetrics()) -> Router<BasicRequestContext> {
+        HTTPServer(configuration: .init(port: 0, maxConnect: 4), backend: backend, metrics: metrics).makeRouter()
     }
 
-    static func embed(_ client: some TestClientProtocol, _ body: String) async throws -> (HTTPResponse.Status, JSONValue) {
+    static func embed(_ client: RouterClient, _ body: String) async throws -> (HTTPResponse.Status, JSONValue) {
         try await client.execute(uri: "/v1/embeddings", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) { r in
             (r.status, try JSONValue.parse(Array(r.body.readableBytesView)))
         }
     }
 
     @Test func embeddingsOfAStringAndAList() async throws {
-        try await Self.app(FakeBackend(showTokens: true)).test(.router) { client in
+        try await RouterClient.run(Self.app(FakeBackend(showTokens: true))) { client in
             let (s1, one) = try await Self.embed(client, #"{"model": "m1", "input": "hello world", "encoding_format": "float"}"#)
             #expect(s1 == .ok)
             #expect(one["object"] == .string("list"))
@@ -37,7 +36,7 @@ struct FrontRouteTests {
     }
 
     @Test func base64IsLittleEndianFloat32() async throws {
-        try await Self.app().test(.router) { client in
+        try await RouterClient.run(Self.app()) { client in
             let (status, body) = try await Self.embed(client, #"{"model": "m", "input": ["abc"], "encoding_format": "base64"}"#)
             #expect(status == .ok)
             guard case .array(let data)? = body["data"], case .string(let b64)? = data.first?["embedding"],
@@ -70,7 +69,7 @@ struct FrontRouteTests {
     @Test(arguments: 0..<refused.count)
     func badEmbeddingRequestsGetOpenAIErrors(_ i: Int) async throws {
         let (body, param) = Self.refused[i]
-        try await Self.app().test(.router) { client in
+        try await RouterClient.run(Self.app()) { client in
             let (status, json) = try await Self.embed(client, body)
             #expect(status == .badRequest)
             #expect(json["error"]?["param"] == .string(param))
@@ -79,7 +78,7 @@ struct FrontRouteTests {
     }
 
     @Test func statusRoutesAddStatus200() async throws {
-        try await Self.app().test(.router) { client in
+        try await RouterClient.run(Self.app()) { client in
             try await client.execute(uri: "/status/server", method: .get) { r in
                 #expect(r.status == .ok)
                 #expect(String(buffer: r.body) == #"{"server_version":"1.10.0","statistic":{"num_data_request":0},"status":200}"# + "\n")
@@ -91,11 +90,11 @@ struct FrontRouteTests {
     }
 
     @Test func healthAndReadiness() async throws {
-        try await Self.app().test(.router) { client in
+        try await RouterClient.run(Self.app()) { client in
             try await client.execute(uri: "/health", method: .get) { r in #expect(r.status == .ok) }
             try await client.execute(uri: "/ready", method: .get) { r in #expect(r.status == .ok) }
         }
-        try await Self.app(FakeBackend(failure: .unavailable("down"))).test(.router) { client in
+        try await RouterClient.run(Self.app(FakeBackend(failure: .unavailable("down")))) { client in
             try await client.execute(uri: "/health", method: .get) { r in #expect(r.status == .ok) }
             try await client.execute(uri: "/ready", method: .get) { r in
                 #expect(r.status == .serviceUnavailable)
@@ -107,7 +106,7 @@ struct FrontRouteTests {
 
     @Test func metricsCountRequestsSequencesAndErrors() async throws {
         let metrics = HTTPMetrics()
-        try await Self.app(metrics: metrics).test(.router) { client in
+        try await RouterClient.run(Self.app(metrics: metrics)) { client in
             for body in [#"{"id": 1, "texts": ["a", "b", "c"]}"#, #"{"id": 1}"#] {
                 try await client.execute(uri: "/encode", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) { _ in }
             }
@@ -126,7 +125,7 @@ struct FrontRouteTests {
     }
 
     @Test func dashboardIsSelfContained() async throws {
-        try await Self.app().test(.router) { client in
+        try await RouterClient.run(Self.app()) { client in
             try await client.execute(uri: "/", method: .get) { r in
                 let html = String(buffer: r.body)
                 #expect(r.headers[.contentType] == "text/html; charset=utf-8")
