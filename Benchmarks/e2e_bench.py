@@ -1,6 +1,6 @@
 """End-to-end benchmark: a server driven through the stock bert-serving-client 1.10.0.
 
-Starts each server command in turn (ours, the original on TF 1.15.5 from the rig), measures
+Starts each server command in turn (ours, ours-fp16, the original on TF 1.15.5 from the rig), measures
   * start-up: process start -> first correct encode answered (and -> first SHOW_CONFIG),
   * throughput (sentences/s) of `encode` at a client batch size, with 1..N concurrent clients,
   * latency p50/p99 per encode call,
@@ -51,8 +51,37 @@ def make_sentences(vocab_path, n, seed=1234, lo=15, hi=20):
     return sorted(out)
 
 
+def children_of(pid):
+    """pid's child processes from /proc/PID/task/*/children (cheap: no walk over all of /proc);
+    None where the kernel lacks that file."""
+    try:
+        tasks = os.listdir('/proc/%d/task' % pid)
+    except OSError:
+        return []
+    out = []
+    for t in tasks:
+        try:
+            with open('/proc/%d/task/%s/children' % (pid, t)) as f:
+                out.extend(int(c) for c in f.read().split())
+        except FileNotFoundError:
+            if not os.path.exists('/proc/%d/task/%s' % (pid, t)):
+                continue  # the thread ended meanwhile
+            return None
+        except OSError:
+            pass
+    return out
+
+
 def tree_rss_kb(pid):
     """RSS of pid and all its descendants, in KiB."""
+    direct = children_of(pid)
+    if direct is not None:
+        total, stack = 0, [pid]
+        while stack:
+            p = stack.pop()
+            stack.extend(children_of(p) or [])
+            total += rss_kb(p)
+        return total
     children = {}
     for d in os.listdir('/proc'):
         if not d.isdigit():
@@ -67,25 +96,38 @@ def tree_rss_kb(pid):
     while stack:
         p = stack.pop()
         stack.extend(children.get(p, []))
-        try:
-            with open('/proc/%d/status' % p) as f:
-                for line in f:
-                    if line.startswith('VmRSS:'):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
+        total += rss_kb(p)
     return total
 
 
+def rss_kb(pid):
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 class RssSampler(threading.Thread):
+    """Peak RSS of a process tree over its life (`peak`) and since the last `reset_window`
+    (`window_peak`, so one workload's peak can be told from the start-up's), in KiB."""
+
     def __init__(self, pid):
         super().__init__(daemon=True)
-        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+        self.pid, self.peak, self.window_peak, self.stop = pid, 0, 0, threading.Event()
 
     def run(self):
         while not self.stop.is_set():
-            self.peak = max(self.peak, tree_rss_kb(self.pid))
+            rss = tree_rss_kb(self.pid)
+            self.peak = max(self.peak, rss)
+            self.window_peak = max(self.window_peak, rss)
             time.sleep(0.05)
+
+    def reset_window(self):
+        self.window_peak = tree_rss_kb(self.pid)
 
 
 MODEL_DIRS = {('minilm', 'tf1'): 'minilm-tf1', ('base', 'tf1'): 'bertbase-tf1',
@@ -100,13 +142,37 @@ def server_command(kind, model, port, port_out, args):
     flags = ['-port', str(port), '-port_out', str(port_out), '-max_seq_len', str(args.seq),
              '-pooling_layer', '-1', '-num_worker', str(args.num_worker),
              '-max_batch_size', str(max(256, args.batch))]
-    if kind == 'ours':
+    if kind in ('ours', 'ours-fp16'):
         bin_dir = os.environ.get('BSS_BIN_DIR', os.path.join(ROOT, '.build/release'))
         mdir = model_dir(model, getattr(args, 'model_format', 'tf1'))
-        return [os.path.join(bin_dir, 'bert-serving-start'), '-model_dir', mdir] + flags
+        precision = ['-fp16'] if kind == 'ours-fp16' else []
+        return [os.path.join(bin_dir, 'bert-serving-start'), '-model_dir', mdir] + flags + precision
     if kind == 'original':
         return [os.path.join(RIG, 'py37/bin/bert-serving-start'), '-cpu', '-model_dir', model_dir(model)] + flags
     raise ValueError(kind)
+
+
+def connect_client(port, port_out, timeout):
+    """A stock BertClient whose SHOW_CONFIG was answered within timeout ms. When it was not, the
+    half-made client's sockets and context are closed here: left to the garbage collector, the
+    context's finalizer can block the whole process in zmq_ctx_term."""
+    client = BertClient.__new__(BertClient)
+    try:
+        BertClient.__init__(client, port=port, port_out=port_out, timeout=timeout)
+        return client
+    except BaseException:
+        for name in ('sender', 'receiver'):
+            sock = getattr(client, name, None)
+            if sock is not None:
+                sock.close(linger=0)
+        context = getattr(client, 'context', None)
+        if context is not None:
+            context.term()
+        raise
+
+
+# The start-up ends when this sentence's vector is answered (callers may check it).
+FIRST_SENTENCE = 'a first sentence'
 
 
 class RunningServer:
@@ -128,15 +194,16 @@ class RunningServer:
                 if self.proc.poll() is not None:
                     raise RuntimeError('%s exited with %s during start-up' % (kind, self.proc.returncode))
                 try:
-                    self.client = BertClient(port=self.port, port_out=self.port_out, timeout=2000)
+                    self.client = connect_client(self.port, self.port_out, 2000)
                 except Exception:
                     if time.time() > deadline:
                         raise
                     time.sleep(0.05)
             self.startup_config_s = time.time() - self.t0
             self.client.timeout = 600000  # the short timeout was only for polling the start-up
-            self.first_vector = self.client.encode(['a first sentence'])
+            self.first_vector = self.client.encode([FIRST_SENTENCE])
             self.startup_encode_s = time.time() - self.t0
+            self.startup_peak_rss_mb = self.sampler.peak / 1024.0
         except BaseException:
             self.stop()
             raise
@@ -148,6 +215,7 @@ class RunningServer:
         """Every client encodes its own share of distinct sentences, batch by batch."""
         if warm_up:
             self.client.encode(sentences[:batch])
+        self.sampler.reset_window()
         lat = []
         lock = threading.Lock()
         per_client = [sentences[i::clients] for i in range(clients)]
@@ -170,7 +238,8 @@ class RunningServer:
             t.join()
         elapsed = time.time() - t1
         return {'sent_per_s': len(sentences) / elapsed, 'p50_ms': float(np.percentile(lat, 50) * 1000),
-                'p99_ms': float(np.percentile(lat, 99) * 1000), 'peak_rss_mb': self.sampler.peak / 1024.0}
+                'p99_ms': float(np.percentile(lat, 99) * 1000), 'peak_rss_mb': self.sampler.peak / 1024.0,
+                'cell_peak_rss_mb': self.sampler.window_peak / 1024.0}
 
     def stop(self):
         self.sampler.stop.set()

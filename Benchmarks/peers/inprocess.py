@@ -40,8 +40,8 @@ class OrtPeer:
         return self.session.run(['mean_pooled'], {'input_ids': ids, 'attention_mask': mask,
                                                   'token_type_ids': types})[0]
 
-    def measure(self, rows, batch):
-        return measure_calls(self.pooled, rows, batch)
+    def measure(self, rows, batch, warm_up=True):
+        return measure_calls(self.pooled, rows, batch, warm_up)
 
 
 def torch_available():
@@ -100,5 +100,5 @@ class TorchBf16Peer:
             m = mask[:, :, None].float()
             return ((x.float() * m).sum(1) / (m.sum(1) + 1e-10)).numpy()
 
-    def measure(self, rows, batch):
-        return measure_calls(self.forward, rows, batch)
+    def measure(self, rows, batch, warm_up=True):
+        return measure_calls(self.forward, rows, batch, warm_up)
