@@ -244,6 +244,10 @@ def main():
             record['kernel'] = log_line(log_path, 'OpenBLAS kernel')
         if column == 'server-fp16':
             record['precision'] = log_line(log_path, '-fp16:')
+            if record['precision'] == '?':
+                record['precision'] = ('NO "-fp16:" line in the server log: this binary predates the bfloat16 '
+                                       'path (float32 products, float16 on the wire); rebuild it')
+                log('WARNING server-fp16:', record['precision'])
         server.record = record
         servers_started.append(record)
         log('%s %s seq %d -num_worker %d: first SHOW_CONFIG %.2f s, first encode %.2f s (cosine %s), RSS %.0f MB' % (
@@ -587,6 +591,12 @@ def report(raw, info, servers_started, meta, args, stamp, skip):
                 if (model, seq, e, 'maxdiff') in info:
                     lines.append('%s seq %d: %s vs server max abs diff %.2e, min cosine %.7f' % (
                         model, seq, e, info[(model, seq, e, 'maxdiff')], info[(model, seq, e, 'mincos')]))
+    spent = {}
+    for r in raw:
+        if not r['engine'].startswith('bound'):
+            spent[r['engine']] = spent.get(r['engine'], 0.0) + r['sentences'] / r['sent_per_s']
+    lines.append('time measuring, s (all cells and repeats, without warm-up and start-up): ' + ', '.join(
+        '%s %.0f' % (e, spent[e]) for e in ENGINES if e in spent))
     lines.append('')
     lines.extend(targets(summary, info, startup, get, rate))
     text = '\n'.join(lines)
