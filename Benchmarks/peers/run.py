@@ -261,146 +261,154 @@ def main():
         key = (base['model'], base['seq'], base['batch'], clients, base['workers'], name)
         info[key + ('cell_peak_rss_mb',)] = max(info.get(key + ('cell_peak_rss_mb',), 0), r['cell_peak_rss_mb'])
 
-    for model in args.models.split(','):
-        configs = model_configs.get(model) or parse_configs(args.configs)
-        cfg = model_config(model)
-        plain, fused, counts = onnx_models(model)
-        fusion = {k: counts.get(k, 0) for k in ('EmbedLayerNormalization', 'Attention', 'SkipLayerNormalization',
-                                                  'BiasGelu', 'Gelu', 'FastGelu', 'MatMul')}
-        info[(model, 'fusions')] = fusion
-        log(model, 'fused operators:', fusion)
-        peers = {}
-        if 'ort' not in skip:
-            peers['ort'] = OrtPeer(plain)
-        if 'ort+fus' not in skip:
-            peers['ort+fus'] = OrtPeer(fused)
-        if 'torch-bf16' not in skip:
-            peers['torch-bf16'] = TorchBf16Peer(e2e_bench.model_dir(model, 'hf'))
-            meta['torch'] = peers['torch-bf16'].version
-        # the fp32 vector of the start-up sentence, from onnxruntime in-process
-        first_reference = None
-        fp32_peer = peers.get('ort') or peers.get('ort+fus')
-        if fp32_peer is not None:
-            first_reference = call_pooled(fp32_peer, pad_batch([tok.encode(e2e_bench.FIRST_SENTENCE, 25)]))
-        servers_here = [c for c in SERVERS if c not in skip]
-        for seq in sorted({s for _, s in configs} | {s for _, s in concurrency}):
-            batches = [b for b, s in configs if s == seq]
-            conc_batches = [b for b, s in concurrency if s == seq]
-            cells = [(b, 1) for b in batches] + [(b, args.clients) for b in conc_batches]
-            n_max = max(sentences_per_cell(e, model, seq, b, c) for b, c in cells for e in ENGINES)
-            sentences, _ = sentences_for(seq, n_max)
-            rows = [tok.encode(s, seq) for s in sentences]
-            ids_file = tempfile.NamedTemporaryFile('w', suffix='.ids', delete=False)
-            ids_file.write('\n'.join(' '.join(map(str, r)) for r in rows) + '\n')
-            ids_file.close()
-            max_batch = max(b for b, _ in cells)
+    interrupted = False
+    try:
+        for model in args.models.split(','):
+            configs = model_configs.get(model) or parse_configs(args.configs)
+            cfg = model_config(model)
+            plain, fused, counts = onnx_models(model)
+            fusion = {k: counts.get(k, 0) for k in ('EmbedLayerNormalization', 'Attention', 'SkipLayerNormalization',
+                                                      'BiasGelu', 'Gelu', 'FastGelu', 'MatMul')}
+            info[(model, 'fusions')] = fusion
+            log(model, 'fused operators:', fusion)
+            peers = {}
+            if 'ort' not in skip:
+                peers['ort'] = OrtPeer(plain)
+            if 'ort+fus' not in skip:
+                peers['ort+fus'] = OrtPeer(fused)
+            if 'torch-bf16' not in skip:
+                peers['torch-bf16'] = TorchBf16Peer(e2e_bench.model_dir(model, 'hf'))
+                meta['torch'] = peers['torch-bf16'].version
+            # the fp32 vector of the start-up sentence, from onnxruntime in-process
+            first_reference = None
+            fp32_peer = peers.get('ort') or peers.get('ort+fus')
+            if fp32_peer is not None:
+                first_reference = call_pooled(fp32_peer, pad_batch([tok.encode(e2e_bench.FIRST_SENTENCE, 25)]))
+            servers_here = [c for c in SERVERS if c not in skip]
+            for seq in sorted({s for _, s in configs} | {s for _, s in concurrency}):
+                batches = [b for b, s in configs if s == seq]
+                conc_batches = [b for b, s in concurrency if s == seq]
+                cells = [(b, 1) for b in batches] + [(b, args.clients) for b in conc_batches]
+                # at least the 64 sentences of the vector checks
+                n_max = max([64] + [sentences_per_cell(e, model, seq, b, c) for b, c in cells for e in ENGINES])
+                sentences, _ = sentences_for(seq, n_max)
+                rows = [tok.encode(s, seq) for s in sentences]
+                ids_file = tempfile.NamedTemporaryFile('w', suffix='.ids', delete=False)
+                ids_file.write('\n'.join(' '.join(map(str, r)) for r in rows) + '\n')
+                ids_file.close()
+                max_batch = max(b for b, _ in cells)
 
-            def base_of(batch, clients, num_worker, engine):
-                n = sentences_per_cell(engine, model, seq, batch, clients)
-                return {'model': model, 'seq': seq, 'batch': batch, 'clients': clients, 'workers': num_worker,
-                        'sentences': n, 'mean_tokens': float(np.mean([len(r) for r in rows[:n]])),
-                        'gflop_per_sentence': gflop_per_sentence(cfg, rows[:n])}
+                def base_of(batch, clients, num_worker, engine):
+                    n = sentences_per_cell(engine, model, seq, batch, clients)
+                    return {'model': model, 'seq': seq, 'batch': batch, 'clients': clients, 'workers': num_worker,
+                            'sentences': n, 'mean_tokens': float(np.mean([len(r) for r in rows[:n]])),
+                            'gflop_per_sentence': gflop_per_sentence(cfg, rows[:n])}
 
-            # 1 worker: the main table (1 client) and the concurrency cells at -num_worker 1
-            running = {}
-            try:
-                for column in servers_here:
-                    server = start_server(column, model, seq, 1, max_batch, first_reference)
-                    if server is not None:
-                        running[column] = server
-                        info[(model, seq, 1, column, 'startup')] = server.record
-                ref = None
-                if 'server' in running:
-                    ref = running['server'].encode(sentences[:64])
-                elif peers:
-                    ref = np.concatenate([call_pooled(next(iter(peers.values())), pad_batch(rows[i:i + 16]))
-                                          for i in range(0, 64, 16)])
-                if ref is not None:
-                    others = {name: (lambda p=peer: np.concatenate([call_pooled(p, pad_batch(rows[i:i + 16]))
-                                                                    for i in range(0, 64, 16)]))
-                              for name, peer in peers.items()}
-                    for column, server in running.items():
-                        if column != 'server':
-                            others[column] = (lambda s=server: s.encode(sentences[:64]))
-                    for name, get in others.items():
-                        got = get()
-                        diff = float(np.abs(got - ref).max())
-                        cos = float(np.min(cosines(got, ref)))
-                        info[(model, seq, name, 'maxdiff')] = diff
-                        info[(model, seq, name, 'mincos')] = cos
-                        log('%s seq %d %-11s max abs diff to the server %.2e, min cosine %.7f' % (
-                            model, seq, name, diff, cos))
-                for rep in range(args.repeats):
-                    for batch in batches:
-                        for column, server in running.items():
-                            base = base_of(batch, 1, 1, column)
-                            measure_server(column, server, dict(base, repeat=rep), sentences[:base['sentences']],
-                                           batch, 1, rep)
-                        base = dict(base_of(batch, 1, 1, 'engine'), repeat=rep)
-                        n = base['sentences']
-                        sub_rows = rows[:n]
-                        if 'engine' not in skip:
-                            path = ids_file.name
-                            if n < len(rows):
-                                path = ids_file.name + '.%d' % n
-                                with open(path, 'w') as f:
-                                    f.write('\n'.join(' '.join(map(str, x)) for x in sub_rows) + '\n')
-                            e = run_engine(args.engine_bin, model, args.model_format, path, batch, seq)
-                            info['core'] = e['core']
-                            info[(model, seq, batch, 'sgemm_gflops')] = e['sgemm_gflops_present']
-                            info[(model, seq, batch, 'engine_gflop_per_sentence')] = e['gflop_per_sentence_present']
-                            raw.append(dict(base, engine='engine', sent_per_s=e['sent_per_s'], p50_ms=e['p50_ms'],
-                                            p99_ms=e['p99_ms']))
-                            raw.append(dict(base, engine='bound', sent_per_s=e['bound_present_sent_per_s'],
-                                            p50_ms=batch / e['bound_present_sent_per_s'] * 1000,
-                                            gflops=e['sgemm_gflops_present']))
-                            raw.append(dict(base, engine='bound-pad', sent_per_s=e['bound_padded_sent_per_s'],
-                                            p50_ms=batch / e['bound_padded_sent_per_s'] * 1000,
-                                            gflops=e['sgemm_gflops_padded']))
-                        for name, peer in peers.items():
-                            raw.append(dict(base, engine=name, **peer.measure(sub_rows, batch, warm_up=(rep == 0))))
-                        log_cells(raw, model, seq, batch, 1, 1, rep)
-                    if 1 in workers:
-                        for batch in conc_batches:
-                            for column in SCALING_SERVERS:
-                                if column in running:
-                                    base = base_of(batch, args.clients, 1, column)
-                                    measure_server(column, running[column], dict(base, repeat=rep),
-                                                   sentences[:base['sentences']], batch, args.clients, rep)
-                            log_cells(raw, model, seq, batch, args.clients, 1, rep)
-            finally:
-                for column, server in running.items():
-                    server.record['lifetime_peak_rss_mb'] = server.sampler.peak / 1024.0
-                    server.stop()
-
-            # more workers: the concurrency cells only
-            for num_worker in [w for w in workers if w != 1]:
-                if not conc_batches:
-                    continue
+                # 1 worker: the main table (1 client) and the concurrency cells at -num_worker 1
                 running = {}
                 try:
-                    for column in SCALING_SERVERS:
-                        if column in servers_here:
-                            server = start_server(column, model, seq, num_worker, max(conc_batches), first_reference)
-                            if server is not None:
-                                running[column] = server
-                                info[(model, seq, num_worker, column, 'startup')] = server.record
+                    for column in servers_here:
+                        server = start_server(column, model, seq, 1, max_batch, first_reference)
+                        if server is not None:
+                            running[column] = server
+                            info[(model, seq, 1, column, 'startup')] = server.record
+                    ref = None
+                    if 'server' in running:
+                        ref = running['server'].encode(sentences[:64])
+                    elif peers:
+                        ref = np.concatenate([call_pooled(next(iter(peers.values())), pad_batch(rows[i:i + 16]))
+                                              for i in range(0, 64, 16)])
+                    if ref is not None:
+                        others = {name: (lambda p=peer: np.concatenate([call_pooled(p, pad_batch(rows[i:i + 16]))
+                                                                        for i in range(0, 64, 16)]))
+                                  for name, peer in peers.items()}
+                        for column, server in running.items():
+                            if column != 'server':
+                                others[column] = (lambda s=server: s.encode(sentences[:64]))
+                        for name, get in others.items():
+                            got = get()
+                            diff = float(np.abs(got - ref).max())
+                            cos = float(np.min(cosines(got, ref)))
+                            info[(model, seq, name, 'maxdiff')] = diff
+                            info[(model, seq, name, 'mincos')] = cos
+                            log('%s seq %d %-11s max abs diff to the server %.2e, min cosine %.7f' % (
+                                model, seq, name, diff, cos))
                     for rep in range(args.repeats):
-                        for batch in conc_batches:
+                        for batch in batches:
                             for column, server in running.items():
-                                base = base_of(batch, args.clients, num_worker, column)
+                                base = base_of(batch, 1, 1, column)
                                 measure_server(column, server, dict(base, repeat=rep), sentences[:base['sentences']],
-                                               batch, args.clients, rep)
-                            log_cells(raw, model, seq, batch, args.clients, num_worker, rep)
+                                               batch, 1, rep)
+                            base = dict(base_of(batch, 1, 1, 'engine'), repeat=rep)
+                            n = base['sentences']
+                            sub_rows = rows[:n]
+                            if 'engine' not in skip:
+                                path = ids_file.name
+                                if n < len(rows):
+                                    path = ids_file.name + '.%d' % n
+                                    with open(path, 'w') as f:
+                                        f.write('\n'.join(' '.join(map(str, x)) for x in sub_rows) + '\n')
+                                e = run_engine(args.engine_bin, model, args.model_format, path, batch, seq)
+                                info['core'] = e['core']
+                                info[(model, seq, batch, 'sgemm_gflops')] = e['sgemm_gflops_present']
+                                info[(model, seq, batch, 'engine_gflop_per_sentence')] = e['gflop_per_sentence_present']
+                                raw.append(dict(base, engine='engine', sent_per_s=e['sent_per_s'], p50_ms=e['p50_ms'],
+                                                p99_ms=e['p99_ms']))
+                                raw.append(dict(base, engine='bound', sent_per_s=e['bound_present_sent_per_s'],
+                                                p50_ms=batch / e['bound_present_sent_per_s'] * 1000,
+                                                gflops=e['sgemm_gflops_present']))
+                                raw.append(dict(base, engine='bound-pad', sent_per_s=e['bound_padded_sent_per_s'],
+                                                p50_ms=batch / e['bound_padded_sent_per_s'] * 1000,
+                                                gflops=e['sgemm_gflops_padded']))
+                            for name, peer in peers.items():
+                                raw.append(dict(base, engine=name, **peer.measure(sub_rows, batch, warm_up=(rep == 0))))
+                            log_cells(raw, model, seq, batch, 1, 1, rep)
+                        if 1 in workers:
+                            for batch in conc_batches:
+                                for column in SCALING_SERVERS:
+                                    if column in running:
+                                        base = base_of(batch, args.clients, 1, column)
+                                        measure_server(column, running[column], dict(base, repeat=rep),
+                                                       sentences[:base['sentences']], batch, args.clients, rep)
+                                log_cells(raw, model, seq, batch, args.clients, 1, rep)
                 finally:
                     for column, server in running.items():
                         server.record['lifetime_peak_rss_mb'] = server.sampler.peak / 1024.0
                         server.stop()
-            for f in os.listdir(os.path.dirname(ids_file.name)):
-                p = os.path.join(os.path.dirname(ids_file.name), f)
-                if p.startswith(ids_file.name):
-                    os.unlink(p)
-        info[(model, 'weights_mb')] = weights_mb(model, args.model_format)
+
+                # more workers: the concurrency cells only
+                for num_worker in [w for w in workers if w != 1]:
+                    if not conc_batches:
+                        continue
+                    running = {}
+                    try:
+                        for column in SCALING_SERVERS:
+                            if column in servers_here:
+                                server = start_server(column, model, seq, num_worker, max(conc_batches), first_reference)
+                                if server is not None:
+                                    running[column] = server
+                                    info[(model, seq, num_worker, column, 'startup')] = server.record
+                        for rep in range(args.repeats):
+                            for batch in conc_batches:
+                                for column, server in running.items():
+                                    base = base_of(batch, args.clients, num_worker, column)
+                                    measure_server(column, server, dict(base, repeat=rep), sentences[:base['sentences']],
+                                                   batch, args.clients, rep)
+                                log_cells(raw, model, seq, batch, args.clients, num_worker, rep)
+                    finally:
+                        for column, server in running.items():
+                            server.record['lifetime_peak_rss_mb'] = server.sampler.peak / 1024.0
+                            server.stop()
+                for f in os.listdir(os.path.dirname(ids_file.name)):
+                    p = os.path.join(os.path.dirname(ids_file.name), f)
+                    if p.startswith(ids_file.name):
+                        os.unlink(p)
+            info[(model, 'weights_mb')] = weights_mb(model, args.model_format)
+    except (KeyboardInterrupt, SystemExit):
+        # the servers are stopped by now (finally blocks): report what was measured
+        interrupted = True
+        log('interrupted: the report below has the cells measured so far')
+    meta['interrupted'] = interrupted
     meta['load_after'] = os.getloadavg()[0]
     meta['duration_s'] = time.time() - t_start
     report(raw, info, servers_started, meta, args, stamp, skip)
@@ -472,7 +480,8 @@ def report(raw, info, servers_started, meta, args, stamp, skip):
                      meta['date'], meta['cpu'], meta['cores'], meta['OPENBLAS_CORETYPE'], meta['OPENBLAS_L2_SIZE'],
                      info.get('core', '?'), meta['onnxruntime'],
                      (', torch %s' % meta['torch']) if 'torch' in meta else '', meta['load_before'],
-                     meta['load_after'], args.repeats, meta['duration_s'] / 60))
+                     meta['load_after'], args.repeats, meta['duration_s'] / 60)
+                 + (' -- INTERRUPTED, partial' if meta.get('interrupted') else ''))
     lines.append('command: %s' % meta['command'])
     lines.append('original = bert-serving-server 1.10.0 on TensorFlow 1.15.5 (rig py37), -cpu; every server '
                  '-pooling_layer -1, REDUCE_MEAN, same TF1 checkpoint folder, through the stock client 1.10.0')
