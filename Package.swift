@@ -42,7 +42,9 @@ let package = Package(
         // Google BERT's tokenization.py + convert_lst_to_features, on Unicode scalars.
         .target(name: "WordPiece", swiftSettings: strict),
         // TF1 tensor bundles and safetensors, without TensorFlow.
-        .target(name: "Checkpoint", swiftSettings: strict),
+        .target(name: "Checkpoint", dependencies: ["CCRC32C"], swiftSettings: strict),
+        // The CPU's CRC-32C instruction (SSE4.2) for checkpoint checksums, behind a cpuid check.
+        .target(name: "CCRC32C"),
         // The BERT forward pass and pooling on OpenBLAS (oneDNN for bfloat16); knows nothing of sockets.
         .target(name: "BertEngine", dependencies: ["Checkpoint", "COpenBLAS", "CDNNL"], swiftSettings: strict),
         // argparse-compatible command lines of bert-serving-start / -terminate / -benchmark.

@@ -1,6 +1,18 @@
+import CCRC32C
+
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as LevelDB tables and TensorFlow
-/// bundles use it, computed slicing-by-8 (eight 256-entry tables, eight bytes per step).
+/// bundles use it: with the CPU's CRC-32C instruction where it has one (x86-64 SSE4.2, about
+/// 10× faster), else slicing-by-8 (eight 256-entry tables, eight bytes per step).
 enum CRC32C {
+    /// Whether `checksum` uses the CPU's instruction.
+    static let usesHardware = bss_crc32c_hardware_available() != 0
+
+    /// CRC-32C of `bytes`, continuing from `crc` (0 to start).
+    static func checksum(_ bytes: UnsafeRawBufferPointer, extending crc: UInt32 = 0) -> UInt32 {
+        guard usesHardware, let base = bytes.baseAddress else { return tableChecksum(bytes, extending: crc) }
+        return bss_crc32c_hardware(crc, base, bytes.count)
+    }
+
     /// `tables[k * 256 + b]`: CRC of byte `b` followed by `k` zero bytes.
     private static let tables: [UInt32] = {
         var t = [UInt32](repeating: 0, count: 8 * 256)
@@ -18,8 +30,8 @@ enum CRC32C {
         return t
     }()
 
-    /// CRC-32C of `bytes`, continuing from `crc` (0 to start).
-    static func checksum(_ bytes: UnsafeRawBufferPointer, extending crc: UInt32 = 0) -> UInt32 {
+    /// `checksum` computed with the tables, on any CPU.
+    static func tableChecksum(_ bytes: UnsafeRawBufferPointer, extending crc: UInt32 = 0) -> UInt32 {
         tables.withUnsafeBufferPointer { t in
             var c = ~crc
             var i = 0

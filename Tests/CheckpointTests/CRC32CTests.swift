@@ -29,6 +29,24 @@ import Testing
         }
     }
 
+    /// The CPU instruction (where there is one) against the tables: every length up to 64 at
+    /// every alignment up to 8, and continued checksums.
+    @Test func instructionAgreesWithTables() {
+        let bytes = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 73 &+ 11) }
+        bytes.withUnsafeBytes { all in
+            for start in 0..<8 {
+                for length in 0...64 {
+                    let slice = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
+                    #expect(CRC32C.checksum(slice, extending: 0x1234_5678) == CRC32C.tableChecksum(slice, extending: 0x1234_5678))
+                    #expect(CRC32C.checksum(slice) == CRC32C.tableChecksum(slice))
+                }
+            }
+        }
+        #if arch(x86_64)
+        #expect(CRC32C.usesHardware, "every x86-64 CPU that runs this server has SSE4.2")
+        #endif
+    }
+
     @Test func maskRoundTrips() {
         for value: UInt32 in [0, 1, 0xE306_9283, 0xFFFF_FFFF, 0x8000_0000] {
             #expect(CRC32C.unmask(CRC32C.mask(value)) == value)
