@@ -177,15 +177,8 @@ public enum ProxyCommand {
             return 1
         }
         afterStart(broker, options)
-        let signals = [SIGTERM, SIGINT].map { sig in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { broker.terminate() }
-            source.resume()
-            return source
-        }
+        TerminationSignals.install { _ in broker.terminate() }
         broker.wait()
-        signals.forEach { $0.cancel() }
         return 0
     }
 }

@@ -2,7 +2,6 @@ import ArgparseCompat
 import BertEngine
 import Dispatch
 import Logging
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -118,24 +117,9 @@ public enum Commands {
             logger.info("requests on tcp://\(config.bindHost):\(config.port) (-port), results on tcp://\(config.bindHost):\(config.portOut) (-port_out)")
             afterStart(config)
             // The first SIGTERM / SIGINT drains (in-flight requests still get their replies); a
-            // second one during the drain exits at once with 128 + signal, as a shell reports it.
-            let received = SignalCount()
-            let signals = [SIGTERM, SIGINT].map { sig in
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                source.setEventHandler {
-                    if received.count.add(1, ordering: .relaxed).newValue == 1 {
-                        server.terminate()
-                    } else {
-                        write("second signal \(sig) while draining: exit without waiting for in-flight requests\n", to: 2)
-                        _exit(128 + sig)
-                    }
-                }
-                source.resume()
-                return source
-            }
+            // second one during the drain exits at once.
+            TerminationSignals.install { _ in server.terminate() }
             server.wait()
-            signals.forEach { $0.cancel() }
             return 0
         } catch {
             logger.error("\(error)\(startupHint(for: error, config: config))")
@@ -178,9 +162,4 @@ public enum Commands {
               + "is the server still online? is the network broken? are \"port\" correct? \n", to: 2)
         return 1
     }
-}
-
-/// Signals received by `bert-serving-start` (shared by the SIGTERM and SIGINT handlers).
-private final class SignalCount: Sendable {
-    let count = Atomic<Int>(0)
 }
