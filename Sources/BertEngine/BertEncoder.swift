@@ -1,14 +1,15 @@
 import COpenBLAS
 import Dispatch
 
-/// The BERT forward pass and graph.py's pooling, on OpenBLAS.
+/// The BERT forward pass and graph.py's pooling, on oneDNN (dense layers, kernels packed at
+/// load) and OpenBLAS (attention; the dense layers too where oneDNN has no packed kernel).
 ///
 /// One encoder per worker thread: it owns its `Workspace`, so an encoder must not be used by
 /// several threads at once; the `BertWeights` it reads may be shared by any number of encoders.
 ///
 /// A batch is packed: each sequence keeps only its leading positions up to its last attended
 /// token (all of them when none is attended), and all sequences' tokens form one contiguous
-/// `[tokens, hidden]` matrix, so every dense layer is one `cblas_sgemm` over the whole batch (or
+/// `[tokens, hidden]` matrix, so every dense layer is one matrix product over the whole batch (or
 /// over each pass of at most `maxTokensPerPass` tokens).
 /// Dropping the trailing padding is exact: the original adds -10000 to the scores of masked
 /// keys, whose softmax weight then underflows to exactly 0, and pooling ignores masked positions.
@@ -262,7 +263,7 @@ public final class BertEncoder {
     /// One modeling.py `transformer_model` layer over the packed hidden states, in place.
     ///
     /// Each dense layer is one sgemm over all tokens (OpenBLAS threads), or with `packed` one
-    /// bfloat16 oneDNN matmul; the bias, activation, residual and LayerNorm that follow it are
+    /// oneDNN matmul on the packed kernel (OpenMP threads); the bias, activation, residual and LayerNorm that follow it are
     /// one float32 pass over the rows, split among `parts` threads, as is attention (by sequence).
     private func forward(
         layer: LayerWeights, packed: PackedLayer?, tokens: Int, mask: UnsafePointer<Int32>, seqLen: Int, parts: Int
@@ -337,28 +338,36 @@ public final class BertEncoder {
     }
 
     /// `out[rows, out] = input[rows, in] · kernel[in, out]`; the bias is added by the pass that
-    /// follows. With `packed`, the input is rounded to bfloat16 (split among `parts` threads)
-    /// and multiplied by the packed kernel with float32 accumulation; `out` then needs
-    /// `PackedBF16Dense.paddedRows(rows)` rows.
+    /// follows. With `packed`, a oneDNN matmul on the packed kernel: a float32 one reads `input`
+    /// as it is; for a bfloat16 one the input is first rounded to bfloat16 (split among `parts`
+    /// threads), and `out` needs `PackedDense.paddedRows(rows, multiple: 16)` rows.
     private func matmul(
-        _ input: UnsafePointer<Float>, rows: Int, _ dense: Dense, _ packed: PackedBF16Dense?,
+        _ input: UnsafePointer<Float>, rows: Int, _ dense: Dense, _ packed: PackedDense?,
         into out: UnsafeMutablePointer<Float>, parts: Int
     ) throws(EngineError) {
         guard let packed else { return matmul(input, rows: rows, dense, into: out) }
         let ws = workspace
-        let k = packed.inFeatures
-        let padded = PackedBF16Dense.paddedRows(rows)
-        ws.bf16Input.reserve(padded * k)
-        let converted = ws.bf16Input.pointer
-        parallel(parts) { part in
-            let chunk = Self.chunk(part, of: parts, count: rows)
-            BFloat16.convert(
-                input + chunk.lowerBound * k, into: converted + chunk.lowerBound * k, count: chunk.count * k)
+        let source: UnsafeMutableRawPointer
+        switch packed.element {
+        case .float32:
+            // oneDNN's C API takes every buffer as `void *`; the matmul only reads its source.
+            source = UnsafeMutableRawPointer(mutating: input)
+        case .bfloat16:
+            let k = packed.inFeatures
+            let padded = PackedDense.paddedRows(rows, multiple: packed.element.rowMultiple)
+            ws.bf16Input.reserve(padded * k)
+            let converted = ws.bf16Input.pointer
+            parallel(parts) { part in
+                let chunk = Self.chunk(part, of: parts, count: rows)
+                BFloat16.convert(
+                    input + chunk.lowerBound * k, into: converted + chunk.lowerBound * k, count: chunk.count * k)
+            }
+            (converted + rows * k).update(repeating: 0, count: (padded - rows) * k)
+            source = UnsafeMutableRawPointer(converted)
         }
-        (converted + rows * k).update(repeating: 0, count: (padded - rows) * k)
         do {
             if ws.stream == nil { ws.stream = try OneDNNStream(engine: OneDNN.engine.get()) }
-            try packed.multiply(converted, rows: rows, into: out, stream: ws.stream!)
+            try packed.multiply(source, rows: rows, into: out, stream: ws.stream!)
         } catch {
             throw .matmulFailed("\(error)")
         }

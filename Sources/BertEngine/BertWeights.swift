@@ -63,8 +63,9 @@ public final class BertWeights: Sendable {
     let pooler: Dense?
     /// The precision the encoders' dense matrix products run in, and why (for the start-up log).
     public let matmulPrecision: MatmulPrecisionChoice
-    /// Every layer's dense kernels in bfloat16 when `matmulPrecision.active` is bfloat16 (the
-    /// float32 copies in `layers` are then dropped: only their biases are used); nil otherwise.
+    /// Every layer's dense kernels packed for oneDNN (bfloat16 or float32, as `matmulPrecision`
+    /// says) when oneDNN runs them; the row-major float32 copies in `layers` are then dropped
+    /// (only their biases are used), so the weights are held once. nil on OpenBLAS.
     let packedLayers: [PackedLayer]?
 
     /// Reads and checks every tensor the forward pass needs.
@@ -74,11 +75,14 @@ public final class BertWeights: Sendable {
     ///   - noPositionEmbeddings: `-no_position_embeddings`: position embeddings are neither read nor added.
     ///   - precision: `.bfloat16` converts the encoder layers' kernels to bfloat16 once, here, on
     ///     CPUs with AVX512-BF16; elsewhere the model runs in float32 and `matmulPrecision` says why.
+    ///   - library: for float32, `.oneDNN` (default) packs the kernels once for oneDNN's matmul
+    ///     where it has a JIT kernel reading that layout (AVX-512 CPUs), OpenBLAS elsewhere;
+    ///     `.openBLAS` keeps sgemm (for comparisons).
     /// - Throws: `EngineError` for an invalid config, `CheckpointError` (`.missingTensor`,
     ///   `.shapeMismatch`, …) naming the file and tensor for weights that do not fit it.
     public init(
         config: BertConfig, store: any TensorStore, noPositionEmbeddings: Bool = false,
-        precision: MatmulPrecision = .float32
+        precision: MatmulPrecision = .float32, library: MatmulLibrary = .oneDNN
     ) throws {
         try config.validate()
         self.config = config
@@ -106,7 +110,7 @@ public final class BertWeights: Sendable {
                 output: try loader.dense(p + "output/dense", config.intermediate, h),
                 outputNorm: try loader.layerNorm(p + "output/LayerNorm", h)))
         }
-        let (choice, packed) = ReducedPrecision.prepare(requested: precision, layers: layers)
+        let (choice, packed) = ReducedPrecision.prepare(requested: precision, library: library, layers: layers)
         matmulPrecision = choice
         packedLayers = packed
         self.layers = packed == nil ? layers : layers.map(\.withoutKernels)

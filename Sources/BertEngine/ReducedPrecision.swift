@@ -4,7 +4,7 @@ import Synchronization
 
 /// Arithmetic of the dense layers' matrix products (`-fp16` asks for `.bfloat16`).
 public enum MatmulPrecision: String, Sendable, CustomStringConvertible {
-    /// OpenBLAS sgemm.
+    /// float32 weights and activations (oneDNN on packed kernels, or OpenBLAS sgemm).
     case float32
     /// oneDNN matmul on bfloat16 weights and activations, accumulating and writing float32.
     case bfloat16
@@ -12,32 +12,69 @@ public enum MatmulPrecision: String, Sendable, CustomStringConvertible {
     public var description: String { rawValue }
 }
 
-/// The precision the engine settled on at load time, and why.
+/// The library that multiplies the encoder layers' dense kernels.
+public enum MatmulLibrary: String, Sendable, CustomStringConvertible {
+    /// oneDNN matmul on kernels packed once at load into its blocked layout.
+    case oneDNN
+    /// OpenBLAS `cblas_sgemm` on the row-major kernels (it packs them on every call).
+    case openBLAS
+
+    public var description: String { rawValue }
+}
+
+/// The precision and library the engine settled on at load time, and why.
 public struct MatmulPrecisionChoice: Sendable, Equatable {
     /// What the caller asked for.
     public let requested: MatmulPrecision
     /// What the encoders run.
     public let active: MatmulPrecision
+    /// What multiplies the dense kernels (always oneDNN for bfloat16).
+    public let library: MatmulLibrary
     /// oneDNN's CPU ISA (`dnnl_get_effective_cpu_isa`), e.g. "avx512_core_amx"; nil when oneDNN was not asked.
     public let isa: String?
-    /// The oneDNN matmul implementation, e.g. "brg:avx512_core_amx_bf16"; nil for float32.
+    /// The oneDNN matmul implementation, e.g. "brg:avx512_core_amx_bf16" or "brg:avx512_core";
+    /// nil on OpenBLAS.
     public let implementation: String?
     /// Why a bfloat16 request runs in float32; nil otherwise.
     public let fallbackReason: String?
+    /// Why float32 runs on OpenBLAS although oneDNN was preferred; nil otherwise.
+    public let openBLASReason: String?
+
+    init(
+        requested: MatmulPrecision, active: MatmulPrecision, library: MatmulLibrary, isa: String?,
+        implementation: String?, fallbackReason: String? = nil, openBLASReason: String? = nil
+    ) {
+        self.requested = requested
+        self.active = active
+        self.library = library
+        self.isa = isa
+        self.implementation = implementation
+        self.fallbackReason = fallbackReason
+        self.openBLASReason = openBLASReason
+    }
 
     static let float32 = MatmulPrecisionChoice(
-        requested: .float32, active: .float32, isa: nil, implementation: nil, fallbackReason: nil)
+        requested: .float32, active: .float32, library: .openBLAS, isa: nil, implementation: nil)
 
     /// One line for the start-up log.
     public var summary: String {
+        let float32Products: String
+        switch library {
+        case .oneDNN:
+            float32Products = "matrix products in float32 (oneDNN \(OneDNN.version), ISA \(isa ?? "?"), "
+                + "\(implementation ?? "?"), kernels packed at load)"
+        case .openBLAS:
+            float32Products = "matrix products in float32 (OpenBLAS \(BLAS.coreName)"
+                + (openBLASReason.map { "; not oneDNN: \($0))" } ?? ")")
+        }
         switch (requested, active) {
         case (.bfloat16, .bfloat16):
             return "matrix products in bfloat16 (oneDNN \(OneDNN.version), ISA \(isa ?? "?"), "
                 + "\(implementation ?? "?")); embeddings, attention, softmax, GELU, LayerNorm and pooling in float32"
         case (.bfloat16, _):
-            return "bfloat16 unavailable (\(fallbackReason ?? "unknown reason")): computing in float32"
+            return "bfloat16 unavailable (\(fallbackReason ?? "unknown reason")): computing in float32; " + float32Products
         default:
-            return "matrix products in float32 (OpenBLAS \(BLAS.coreName))"
+            return float32Products
         }
     }
 }
@@ -102,20 +139,38 @@ struct OneDNNError: Error, CustomStringConvertible {
     var description: String { "\(call) failed with oneDNN status \(status)" }
 }
 
-/// One dense layer's kernel in bfloat16, in the blocked layout oneDNN's matmul reads, with
-/// the matmul primitives built for it so far (one per row count; see `rowShapes`).
+/// The element type of a packed kernel and of the activations multiplied by it; the matmul
+/// accumulates and writes float32 either way.
+enum PackedElement: Sendable, Equatable {
+    case float32
+    case bfloat16
+
+    var dataType: dnnl_data_type_t { self == .float32 ? dnnl_f32 : dnnl_bf16 }
+
+    /// What a primitive's row count is rounded up to. bfloat16: an AMX tile's height (16), so a
+    /// server sees few shapes; float32: none, since brgemm's f32 kernels take any row count and
+    /// padding a 25-token sentence to 32 rows would cost 28% of batch-1 latency.
+    var rowMultiple: Int { self == .float32 ? 1 : 16 }
+}
+
+/// One dense layer's kernel in float32 or bfloat16, in the blocked layout oneDNN's matmul reads
+/// (chosen by the primitive, not by us: it depends on the ISA), with the matmul primitives built
+/// for it so far (one per row count; see `rowShapes`). Packing once at load is what sgemm
+/// cannot do: OpenBLAS repacks the kernel on every call, which dominates at a few dozen rows.
 ///
 /// Shared read-only by every encoder: oneDNN primitives may execute on several threads at
 /// once (the library is built with DNNL_ENABLE_CONCURRENT_EXEC), and the primitive table is
 /// behind a mutex.
-final class PackedBF16Dense: @unchecked Sendable {
+final class PackedDense: @unchecked Sendable {
+    let element: PackedElement
     let inFeatures: Int
     let outFeatures: Int
     private let engine: OneDNN.Engine
     /// The packed kernel, allocated by oneDNN in `weightsDesc`'s layout.
     private let weights: dnnl_memory_t
     private var weightsDesc: dnnl_memory_desc_t
-    /// The implementation oneDNN picked for the representative shape, e.g. "brg:avx512_core_amx_bf16".
+    /// The implementation oneDNN picked for the representative shape, e.g.
+    /// "brg:avx512_core_amx_bf16" or "brg:avx512_core" (float32).
     let implementation: String
     private let primitives = Mutex<[Int: Primitive]>([:])
 
@@ -133,20 +188,22 @@ final class PackedBF16Dense: @unchecked Sendable {
         deinit { dnnl_primitive_destroy(handle) }
     }
 
-    /// Converts `dense.kernel` (`[in, out]` row-major float32) to bfloat16 and reorders it into
+    /// Converts `dense.kernel` (`[in, out]` row-major float32) to `element` and reorders it into
     /// the layout the matmul primitive asks for (the same for every row count: it depends on
     /// the ISA and the kernel's shape only; `primitive(rows:)` passes this exact layout).
-    init(_ dense: Dense, engine: OneDNN.Engine) throws(OneDNNError) {
+    init(_ dense: Dense, element: PackedElement, engine: OneDNN.Engine) throws(OneDNNError) {
+        self.element = element
         inFeatures = dense.inFeatures
         outFeatures = dense.outFeatures
         self.engine = engine
         let (k, n) = (Int64(dense.inFeatures), Int64(dense.outFeatures))
         var plainDesc = dnnl_memory_desc_t()
-        try OneDNN.check(cdnnl_matrix_desc(&plainDesc, k, n, dnnl_bf16, dnnl_ab), "memory_desc(weights)")
+        try OneDNN.check(cdnnl_matrix_desc(&plainDesc, k, n, element.dataType, dnnl_ab), "memory_desc(weights)")
         var anyDesc = dnnl_memory_desc_t()
-        try OneDNN.check(cdnnl_matrix_desc(&anyDesc, k, n, dnnl_bf16, dnnl_format_tag_any), "memory_desc(any)")
+        try OneDNN.check(
+            cdnnl_matrix_desc(&anyDesc, k, n, element.dataType, dnnl_format_tag_any), "memory_desc(any)")
         let (pd, impl) = try Self.primitiveDesc(
-            rows: Self.representativeRows, k: k, n: n, weights: &anyDesc, engine: engine)
+            element: element, rows: Self.representativeRows, k: k, n: n, weights: &anyDesc, engine: engine)
         defer { dnnl_primitive_desc_destroy(pd) }
         implementation = impl
         weightsDesc = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!.pointee
@@ -155,12 +212,26 @@ final class PackedBF16Dense: @unchecked Sendable {
         try OneDNN.check(cdnnl_memory_allocate(&packed, &weightsDesc, engine.handle), "memory_create(packed)")
         weights = packed!
         // From here on the object is whole, so a throw runs deinit, which frees `weights`.
-        let plain = UnsafeMutablePointer<UInt16>.allocate(capacity: dense.kernel.count)
-        defer { plain.deallocate() }
-        dense.kernel.withUnsafeBufferPointer { src in
-            BFloat16.convert(src.baseAddress!, into: plain, count: src.count)
+        switch element {
+        case .float32:
+            // The reorder only reads its source; oneDNN's C API takes it as `void *` regardless.
+            let reordered = dense.kernel.withUnsafeBytes { plain in
+                Result { () throws(OneDNNError) in
+                    try Self.reorder(
+                        from: &plainDesc, UnsafeMutableRawPointer(mutating: plain.baseAddress!), to: &weightsDesc,
+                        weights, engine: engine)
+                }
+            }
+            try reordered.get()
+        case .bfloat16:
+            let plain = UnsafeMutablePointer<UInt16>.allocate(capacity: dense.kernel.count)
+            defer { plain.deallocate() }
+            dense.kernel.withUnsafeBufferPointer { src in
+                BFloat16.convert(src.baseAddress!, into: plain, count: src.count)
+            }
+            try Self.reorder(
+                from: &plainDesc, UnsafeMutableRawPointer(plain), to: &weightsDesc, weights, engine: engine)
         }
-        try Self.reorder(from: &plainDesc, UnsafeMutableRawPointer(plain), to: &weightsDesc, weights, engine: engine)
     }
 
     deinit { dnnl_memory_destroy(weights) }
@@ -168,41 +239,49 @@ final class PackedBF16Dense: @unchecked Sendable {
     /// Rows of the shape the packed layout is chosen for (a batch of 256 short sentences).
     static let representativeRows: Int64 = 4096
 
-    /// Row counts a batch of `rows` is computed as: a multiple of 256 and a remainder padded
-    /// to a multiple of 16 (an AMX tile's height), so a server sees a few dozen shapes, each
-    /// compiled once, instead of one per token count. The padding costs < 16 rows.
-    static func rowShapes(_ rows: Int) -> (bulk: Int, tail: Int) {
+    /// Row counts a batch of `rows` is computed as: a multiple of 256 and a remainder rounded
+    /// up to `multiple` (`PackedElement.rowMultiple`), so a server sees at most a few hundred
+    /// shapes, each compiled once, instead of one per token count.
+    static func rowShapes(_ rows: Int, multiple: Int) -> (bulk: Int, tail: Int) {
         let bulk = rows / 256 * 256
         let remainder = rows - bulk
-        return (bulk, (remainder + 15) / 16 * 16)
+        return (bulk, (remainder + multiple - 1) / multiple * multiple)
     }
 
-    /// Rows a destination buffer needs for `rows` rows of output (the padding of `rowShapes`).
-    static func paddedRows(_ rows: Int) -> Int {
-        let (bulk, tail) = rowShapes(rows)
+    /// Rows a buffer needs for `rows` rows of input or output (the padding of `rowShapes`).
+    static func paddedRows(_ rows: Int, multiple: Int) -> Int {
+        let (bulk, tail) = rowShapes(rows, multiple: multiple)
         return bulk + tail
     }
 
-    /// `dst[rows, out] = src[rows, in] · kernel` in bfloat16 with float32 accumulation.
-    /// `src` and `dst` must hold `paddedRows(rows)` rows; the padding rows of `dst` are overwritten.
+    /// Rows of any element type's padding: what a workspace reserves for `rows` rows.
+    static func paddedRowsForAnyElement(_ rows: Int) -> Int {
+        paddedRows(rows, multiple: max(PackedElement.float32.rowMultiple, PackedElement.bfloat16.rowMultiple))
+    }
+
+    /// `dst[rows, out] = src[rows, in] · kernel` with float32 accumulation; `src` holds `element`
+    /// values. `src` and `dst` must hold `paddedRows(rows, multiple: element.rowMultiple)` rows;
+    /// the padding rows of `dst` are overwritten.
     func multiply(
-        _ src: UnsafeMutablePointer<UInt16>, rows: Int, into dst: UnsafeMutablePointer<Float>,
+        _ src: UnsafeMutableRawPointer, rows: Int, into dst: UnsafeMutablePointer<Float>,
         stream: OneDNNStream
     ) throws(OneDNNError) {
-        let (bulk, tail) = Self.rowShapes(rows)
+        let (bulk, tail) = Self.rowShapes(rows, multiple: element.rowMultiple)
         if bulk > 0 { try execute(src, rows: bulk, into: dst, stream: stream) }
         if tail > 0 {
-            try execute(src + bulk * inFeatures, rows: tail, into: dst + bulk * outFeatures, stream: stream)
+            let elementBytes = element == .float32 ? 4 : 2
+            try execute(
+                src + bulk * inFeatures * elementBytes, rows: tail, into: dst + bulk * outFeatures, stream: stream)
         }
     }
 
     private func execute(
-        _ src: UnsafeMutablePointer<UInt16>, rows: Int, into dst: UnsafeMutablePointer<Float>, stream: OneDNNStream
+        _ src: UnsafeMutableRawPointer, rows: Int, into dst: UnsafeMutablePointer<Float>, stream: OneDNNStream
     ) throws(OneDNNError) {
         let primitive = try primitive(rows: rows)
         var srcDesc = dnnl_memory_desc_t(), dstDesc = dnnl_memory_desc_t()
         try OneDNN.check(
-            cdnnl_matrix_desc(&srcDesc, Int64(rows), Int64(inFeatures), dnnl_bf16, dnnl_ab), "memory_desc(src)")
+            cdnnl_matrix_desc(&srcDesc, Int64(rows), Int64(inFeatures), element.dataType, dnnl_ab), "memory_desc(src)")
         try OneDNN.check(
             cdnnl_matrix_desc(&dstDesc, Int64(rows), Int64(outFeatures), dnnl_f32, dnnl_ab), "memory_desc(dst)")
         var srcMemory: dnnl_memory_t?, dstMemory: dnnl_memory_t?
@@ -233,7 +312,8 @@ final class PackedBF16Dense: @unchecked Sendable {
         if let cached = primitives.withLock({ $0[rows] }) { return cached }
         var desc = weightsDesc
         let (pd, _) = try Self.primitiveDesc(
-            rows: Int64(rows), k: Int64(inFeatures), n: Int64(outFeatures), weights: &desc, engine: engine)
+            element: element, rows: Int64(rows), k: Int64(inFeatures), n: Int64(outFeatures), weights: &desc,
+            engine: engine)
         defer { dnnl_primitive_desc_destroy(pd) }
         var handle: dnnl_primitive_t?
         try OneDNN.check(dnnl_primitive_create(&handle, pd), "primitive_create(matmul)")
@@ -246,12 +326,13 @@ final class PackedBF16Dense: @unchecked Sendable {
         }
     }
 
-    /// A matmul `bf16[rows, k] · bf16[k, n] -> f32[rows, n]` with the given weights layout.
+    /// A matmul `element[rows, k] · element[k, n] -> f32[rows, n]` with the given weights layout.
     private static func primitiveDesc(
-        rows: Int64, k: Int64, n: Int64, weights: inout dnnl_memory_desc_t, engine: OneDNN.Engine
+        element: PackedElement, rows: Int64, k: Int64, n: Int64, weights: inout dnnl_memory_desc_t,
+        engine: OneDNN.Engine
     ) throws(OneDNNError) -> (dnnl_primitive_desc_t, String) {
         var src = dnnl_memory_desc_t(), dst = dnnl_memory_desc_t()
-        try OneDNN.check(cdnnl_matrix_desc(&src, rows, k, dnnl_bf16, dnnl_ab), "memory_desc(src)")
+        try OneDNN.check(cdnnl_matrix_desc(&src, rows, k, element.dataType, dnnl_ab), "memory_desc(src)")
         try OneDNN.check(cdnnl_matrix_desc(&dst, rows, n, dnnl_f32, dnnl_ab), "memory_desc(dst)")
         var op = dnnl_matmul_desc_t()
         try OneDNN.check(dnnl_matmul_desc_init(&op, &src, &weights, nil, &dst), "matmul_desc_init")
@@ -325,12 +406,19 @@ final class OneDNNStream {
     }
 }
 
-/// The dense kernels of one encoder layer in bfloat16.
+/// The dense kernels of one encoder layer, packed for oneDNN (all four of one element type).
 struct PackedLayer: Sendable {
-    let qkv: PackedBF16Dense
-    let attentionOutput: PackedBF16Dense
-    let intermediate: PackedBF16Dense
-    let output: PackedBF16Dense
+    let qkv: PackedDense
+    let attentionOutput: PackedDense
+    let intermediate: PackedDense
+    let output: PackedDense
+
+    init(_ layer: LayerWeights, element: PackedElement, engine: OneDNN.Engine) throws(OneDNNError) {
+        qkv = try PackedDense(layer.qkv, element: element, engine: engine)
+        attentionOutput = try PackedDense(layer.attentionOutput, element: element, engine: engine)
+        intermediate = try PackedDense(layer.intermediate, element: element, engine: engine)
+        output = try PackedDense(layer.output, element: element, engine: engine)
+    }
 }
 
 /// bfloat16 conversion of activations (per matrix product) and weights (once).
@@ -354,49 +442,94 @@ enum ReducedPrecision {
         let name = OneDNN.name(of: isa)
         guard OneDNN.hasNativeBF16(isa) else {
             return MatmulPrecisionChoice(
-                requested: requested, active: .float32, isa: name, implementation: nil,
+                requested: requested, active: .float32, library: .openBLAS, isa: name, implementation: nil,
                 fallbackReason: "this CPU has no AVX512-BF16; oneDNN's best ISA here is \(name)")
         }
         return MatmulPrecisionChoice(
-            requested: requested, active: .bfloat16, isa: name, implementation: nil, fallbackReason: nil)
+            requested: requested, active: .bfloat16, library: .oneDNN, isa: name, implementation: nil)
     }
 
-    /// Packs every layer's kernels when `requested` is bfloat16 and the CPU runs it natively.
-    /// A oneDNN failure or a reference (non-JIT) implementation falls back to float32 with the
-    /// reason in the choice, never an error: the model still serves.
-    static func prepare(requested: MatmulPrecision, layers: [LayerWeights])
+    /// Packs every layer's kernels for oneDNN: in bfloat16 when `requested` is bfloat16 and the
+    /// CPU runs it natively, else in float32 when `library` is oneDNN and oneDNN has a JIT
+    /// (brgemm) float32 kernel for this CPU. Anything else runs float32 on OpenBLAS with the
+    /// reason in the choice; a oneDNN failure is such a reason, never an error: the model serves.
+    static func prepare(requested: MatmulPrecision, library: MatmulLibrary, layers: [LayerWeights])
         -> (MatmulPrecisionChoice, [PackedLayer]?)
     {
-        let choice = decide(requested: requested, isa: OneDNN.effectiveISA)
-        guard choice.active == .bfloat16 else { return (choice, nil) }
-        func fallback(_ reason: String) -> (MatmulPrecisionChoice, [PackedLayer]?) {
-            (MatmulPrecisionChoice(requested: requested, active: .float32, isa: choice.isa,
-                                   implementation: nil, fallbackReason: reason), nil)
-        }
-        do {
-            let engine = try OneDNN.engine.get()
-            let packed = try layers.map { (layer) throws(OneDNNError) in
-                PackedLayer(
-                    qkv: try PackedBF16Dense(layer.qkv, engine: engine),
-                    attentionOutput: try PackedBF16Dense(layer.attentionOutput, engine: engine),
-                    intermediate: try PackedBF16Dense(layer.intermediate, engine: engine),
-                    output: try PackedBF16Dense(layer.output, engine: engine))
-            }
-            let implementation = packed.first?.qkv.implementation ?? "?"
+        let isa = OneDNN.effectiveISA
+        let decision = decide(requested: requested, isa: isa)
+        var bf16FallbackReason = decision.fallbackReason
+        if decision.active == .bfloat16 {
+            switch pack(layers, element: .bfloat16) {
             // "brg:avx512_core_bf16", "brg:avx512_core_amx_bf16": JIT bfloat16 kernels. Anything
             // else (gemm:jit, ref) converts back and forth and loses to sgemm.
-            guard implementation.hasPrefix("brg:"), implementation.hasSuffix("bf16") else {
-                return fallback("oneDNN offers only \(implementation) for bfloat16 matmul on this CPU")
+            case .success(let (packed, implementation))
+            where implementation.hasPrefix("brg:") && implementation.hasSuffix("bf16"):
+                return (MatmulPrecisionChoice(
+                    requested: requested, active: .bfloat16, library: .oneDNN, isa: decision.isa,
+                    implementation: implementation), packed)
+            case .success(let (_, implementation)):
+                bf16FallbackReason = "oneDNN offers only \(implementation) for bfloat16 matmul on this CPU"
+            case .failure(let error):
+                bf16FallbackReason = error.description
             }
-            return (MatmulPrecisionChoice(requested: requested, active: .bfloat16, isa: choice.isa,
-                                          implementation: implementation, fallbackReason: nil), packed)
-        } catch {
-            return fallback(error.description)
+        }
+        let name = OneDNN.name(of: isa)
+        func openBLAS(_ reason: String?) -> (MatmulPrecisionChoice, [PackedLayer]?) {
+            (MatmulPrecisionChoice(
+                requested: requested, active: .float32, library: .openBLAS, isa: name, implementation: nil,
+                fallbackReason: bf16FallbackReason, openBLASReason: reason), nil)
+        }
+        guard library == .oneDNN else { return openBLAS(nil) }
+        switch pack(layers, element: .float32) {
+        // "brg:avx512_core" (and its AMX/BF16-capable relatives): kernels that read the packed
+        // layout. gemm:jit (AVX2 and older, or a capped ONEDNN_MAX_CPU_ISA) keeps the plain
+        // layout and repacks per call as sgemm does, so OpenBLAS is kept there.
+        case .success(let (packed, implementation)) where implementation.hasPrefix("brg:"):
+            return (MatmulPrecisionChoice(
+                requested: requested, active: .float32, library: .oneDNN, isa: name,
+                implementation: implementation, fallbackReason: bf16FallbackReason), packed)
+        case .success(let (_, implementation)):
+            return openBLAS("oneDNN offers only \(implementation) for float32 matmul with ISA \(name)")
+        case .failure(let error):
+            return openBLAS(error.description)
+        }
+    }
+
+    /// Every layer's kernels packed as `element`, and the implementation oneDNN chose for them.
+    private static func pack(_ layers: [LayerWeights], element: PackedElement)
+        -> Result<([PackedLayer], String), OneDNNError>
+    {
+        Result { () throws(OneDNNError) in
+            let engine = try OneDNN.engine.get()
+            let packed = try layers.map { (layer) throws(OneDNNError) in
+                try PackedLayer(layer, element: element, engine: engine)
+            }
+            return (packed, packed.first?.qkv.implementation ?? "?")
         }
     }
 
     /// Sets the OpenMP team size oneDNN's matmul uses on the calling thread.
     static func setThreads(_ threads: Int) {
         _ = cdnnl_set_openmp_threads(Int32(clamping: max(1, threads)))
+    }
+}
+
+/// How idle OpenMP threads (oneDNN's, in Debian's libgomp build) wait for the next matmul.
+///
+/// libgomp's default lets them spin for a while after each parallel region. The encoder runs
+/// attention, LayerNorm and GELU between two matmuls, on OpenBLAS's and its own threads: with
+/// as many threads as cores, a spinning OpenMP worker takes a core from them (measured,
+/// all-MiniLM-L6-v2, 1 × 25 tokens, 2 threads on 2 cores: 116 ms per call spinning, 14 ms
+/// passive, OpenBLAS 54–78 ms). libgomp reads the policy only when it loads, so a process
+/// must be executed again with it set.
+public enum OpenMPWaitPolicy {
+    /// The variable libgomp reads.
+    public static let variable = "OMP_WAIT_POLICY"
+
+    /// "PASSIVE" unless the user chose how OpenMP threads wait (`OMP_WAIT_POLICY`, or libgomp's
+    /// `GOMP_SPINCOUNT`), which is honoured; nil then.
+    public static func recommended(environment: [String: String]) -> String? {
+        environment[variable] == nil && environment["GOMP_SPINCOUNT"] == nil ? "PASSIVE" : nil
     }
 }

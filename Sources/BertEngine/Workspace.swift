@@ -52,13 +52,13 @@ final class Workspace {
     var offsets: [Int] = []
     /// The bfloat16 copy of a matrix product's input, `[paddedRows(tokens), inFeatures]`.
     var bf16Input = TypedScratchBuffer<UInt16>()
-    /// This encoder's oneDNN stream, made on its first bfloat16 product.
+    /// This encoder's oneDNN stream, made on its first oneDNN product.
     var stream: OneDNNStream?
 
     /// Grows every buffer to hold `tokens` packed tokens of sequences up to `maxLength` long.
     /// Matrix-product outputs get the bfloat16 path's padding rows (< 16) in either precision.
     func reserve(tokens: Int, maxLength: Int, count: Int, config: BertConfig) {
-        let rows = PackedBF16Dense.paddedRows(tokens)
+        let rows = PackedDense.paddedRowsForAnyElement(tokens)
         hidden.reserve(rows * config.hidden)
         qkv.reserve(rows * 3 * config.hidden)
         context.reserve(rows * config.hidden)

@@ -37,6 +37,8 @@ public struct BertBackend: PipelineBackend {
             logger.warning("-fp16: \(precision.summary)")
         } else if config.fp16 {
             logger.info("-fp16: \(precision.summary)")
+        } else {
+            logger.info("\(precision.summary)")
         }
         converter = FeatureConverter(
             tokenizer: FullTokenizer(vocabulary: vocabulary, doLowerCase: config.doLowerCase),

@@ -69,7 +69,7 @@ public enum Commands {
     /// `afterStart` runs once the pipeline is up, with the final config (`bert-serving-start` starts the HTTP front there).
     public static func start(argv: [String], afterStart: (ServerConfig) -> Void = { _ in }) -> Int32 {
         let environment = Dictionary(environmentPairs(), uniquingKeysWith: { first, _ in first })
-        KernelSelection.reexecIfMisdetected(argv: argv, environment: environment)
+        KernelSelection.reexecIfNeeded(argv: argv, environment: environment)
         let parsed: ParsedArguments
         switch parse(ParserSpec.start, argv: argv) {
         case .success(let p): parsed = p

@@ -49,3 +49,11 @@ import BertEngine
         #expect(BLAS.defaultThreads(cores: 8, workers: 2, environment: ["OPENBLAS_NUM_THREADS": "3"]) == nil)
     }
 }
+
+@Suite struct OpenMPWaitPolicyTests {
+    @Test func passiveUnlessTheUserChose() {
+        #expect(OpenMPWaitPolicy.recommended(environment: [:]) == "PASSIVE")
+        #expect(OpenMPWaitPolicy.recommended(environment: ["OMP_WAIT_POLICY": "active"]) == nil)
+        #expect(OpenMPWaitPolicy.recommended(environment: ["GOMP_SPINCOUNT": "10000"]) == nil)
+    }
+}

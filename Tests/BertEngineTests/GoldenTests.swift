@@ -19,9 +19,21 @@ import BertEngine
         #expect(cases.contains { $0.poolingLayer.count > 1 })
     }
 
+    /// The default float32 path: oneDNN on packed kernels where the CPU has AVX-512, else OpenBLAS.
     @Test(arguments: Golden.cases)
     func matchesOriginalServer(_ golden: Golden.Case) throws {
-        let weights = try (golden.noPositionEmbeddings ? MiniLM.tf1NoPositions : MiniLM.tf1).get()
+        try check(golden, weights: (golden.noPositionEmbeddings ? MiniLM.tf1NoPositions : MiniLM.tf1).get())
+    }
+
+    /// float32 on OpenBLAS sgemm, the path of CPUs without a packed oneDNN kernel.
+    @Test(arguments: Golden.cases)
+    func openBLASMatchesOriginalServer(_ golden: Golden.Case) throws {
+        let weights = try (golden.noPositionEmbeddings ? MiniLM.tf1NoPositionsOpenBLAS : MiniLM.tf1OpenBLAS).get()
+        #expect(weights.matmulPrecision.library == .openBLAS)
+        try check(golden, weights: weights)
+    }
+
+    private func check(_ golden: Golden.Case, weights: BertWeights) throws {
         let pooling = try #require(PoolingStrategy(name: golden.poolingStrategy))
         #expect(pooling.rawValue == golden.poolingEnum)
         let encoder = BertEncoder(weights: weights)

@@ -39,11 +39,52 @@ import Checkpoint
         }
     }
 
+    /// Whether this machine should run float32 on oneDNN: the CPU has the AVX-512 subsets of
+    /// oneDNN's avx512_core and no ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA caps oneDNN below it.
+    static var hostRunsPackedFloat32: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        let cap = (environment["ONEDNN_MAX_CPU_ISA"] ?? environment["DNNL_MAX_CPU_ISA"])?.uppercased()
+        if let cap, cap != "ALL", !cap.hasPrefix("AVX512_CORE") { return false }
+        return BLASKernel.avx512Flags.isSubset(of: BLASKernel.hostCPUFlags())
+    }
+
     @Test func float32IsTheDefault() throws {
         let weights = try MiniLM.tf1.get()
-        #expect(weights.matmulPrecision.active == .float32)
-        #expect(weights.matmulPrecision.requested == .float32)
+        let choice = weights.matmulPrecision
+        #expect(choice.active == .float32)
+        #expect(choice.requested == .float32)
+        if Self.hostRunsPackedFloat32 {
+            #expect(choice.library == .oneDNN, "\(choice.summary)")
+            #expect(choice.implementation?.hasPrefix("brg:") == true, "\(choice.summary)")
+            #expect(weights.packedLayers?.first?.qkv.element == .float32)
+            // The packed copy replaces the row-major one: the weights are held once.
+            #expect(weights.layers.allSatisfy { $0.intermediate.kernel.isEmpty })
+        } else {
+            #expect(choice.library == .openBLAS, "\(choice.summary)")
+            #expect(choice.openBLASReason != nil)
+            #expect(weights.packedLayers == nil)
+        }
+    }
+
+    @Test func openBLASOnRequest() throws {
+        let weights = try MiniLM.tf1OpenBLAS.get()
+        #expect(weights.matmulPrecision.library == .openBLAS)
+        #expect(weights.matmulPrecision.openBLASReason == nil)
         #expect(weights.packedLayers == nil)
+        #expect(weights.matmulPrecision.summary.contains("OpenBLAS"))
+    }
+
+    /// oneDNN's float32 products sum in another order than sgemm, nothing more: every pooled
+    /// value of a golden batch agrees far inside the golden tolerance.
+    @Test func packedFloat32AgreesWithOpenBLAS() throws {
+        let packed = try MiniLM.tf1.get(), plain = try MiniLM.tf1OpenBLAS.get()
+        for golden in Golden.cases where !golden.noPositionEmbeddings {
+            let pooling = try #require(PoolingStrategy(name: golden.poolingStrategy))
+            let batch = try Golden.input(golden.batches[0].input).batch
+            let a = try BertEncoder(weights: packed).encode(batch, pooling: pooling, layers: golden.poolingLayer)
+            let b = try BertEncoder(weights: plain).encode(batch, pooling: pooling, layers: golden.poolingLayer)
+            #expect(maxAbsDiff(a.values, b.values) <= 2e-5, "\(golden.name)")
+        }
     }
 
     @Test(arguments: Golden.cases)
@@ -77,9 +118,11 @@ import Checkpoint
         }
     }
 
-    /// Encoders on several threads share the packed kernels and the primitive table.
-    @Test func concurrentEncodersAgreeWithSerial() throws {
-        let weights = try MiniLMBF16.tf1.get()
+    /// Encoders on several threads share the packed kernels and the primitive table (both
+    /// element types: the scratchpad is per encoder for each).
+    @Test(arguments: [MatmulPrecision.bfloat16, .float32])
+    func concurrentEncodersAgreeWithSerial(_ precision: MatmulPrecision) throws {
+        let weights = try (precision == .bfloat16 ? MiniLMBF16.tf1 : MiniLM.tf1).get()
         let golden = try #require(Golden.cases.first { $0.poolingStrategy == "REDUCE_MEAN" })
         let batch = try Golden.input(golden.batches[0].input).batch
         let serial = try BertEncoder(weights: weights).encode(batch, pooling: .reduceMean, layers: [-1])
@@ -110,13 +153,18 @@ import Checkpoint
     }
 
     @Test func rowShapesPadLittle() {
-        #expect(PackedBF16Dense.rowShapes(0) == (0, 0))
-        #expect(PackedBF16Dense.rowShapes(1) == (0, 16))
-        #expect(PackedBF16Dense.rowShapes(6400) == (6400, 0))
-        #expect(PackedBF16Dense.rowShapes(5133) == (5120, 16))
+        let bf16 = PackedElement.bfloat16.rowMultiple
+        #expect(PackedDense.rowShapes(0, multiple: bf16) == (0, 0))
+        #expect(PackedDense.rowShapes(1, multiple: bf16) == (0, 16))
+        #expect(PackedDense.rowShapes(6400, multiple: bf16) == (6400, 0))
+        #expect(PackedDense.rowShapes(5133, multiple: bf16) == (5120, 16))
+        // float32 computes exactly the rows it has.
+        #expect(PackedDense.rowShapes(25, multiple: PackedElement.float32.rowMultiple) == (0, 25))
+        #expect(PackedDense.rowShapes(5133, multiple: PackedElement.float32.rowMultiple) == (5120, 13))
         for rows in 0..<2000 {
-            let padded = PackedBF16Dense.paddedRows(rows)
+            let padded = PackedDense.paddedRows(rows, multiple: bf16)
             #expect(padded >= rows && padded < rows + 16)
+            #expect(PackedDense.paddedRowsForAnyElement(rows) >= padded)
         }
     }
 

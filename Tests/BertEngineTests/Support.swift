@@ -34,12 +34,21 @@ enum MiniLM {
     static let tf1NoPositions: Result<BertWeights, any Error> = load("minilm-tf1", noPositionEmbeddings: true)
     /// The Hugging Face safetensors twin.
     static let safetensors: Result<BertWeights, any Error> = load("minilm-hf", noPositionEmbeddings: false)
+    /// `tf1` and `tf1NoPositions` with the dense layers on OpenBLAS sgemm (where oneDNN has no
+    /// packed float32 kernel, the default path).
+    static let tf1OpenBLAS: Result<BertWeights, any Error> =
+        load("minilm-tf1", noPositionEmbeddings: false, library: .openBLAS)
+    static let tf1NoPositionsOpenBLAS: Result<BertWeights, any Error> =
+        load("minilm-tf1", noPositionEmbeddings: true, library: .openBLAS)
 
-    private static func load(_ name: String, noPositionEmbeddings: Bool) -> Result<BertWeights, any Error> {
+    private static func load(_ name: String, noPositionEmbeddings: Bool, library: MatmulLibrary = .oneDNN)
+        -> Result<BertWeights, any Error>
+    {
         Result {
             let files = try ModelLocator.locate(modelDir: try Rig.model(name))
             let config = try BertConfig(contentsOfFile: files.configPath)
-            return try BertWeights(config: config, store: files.store, noPositionEmbeddings: noPositionEmbeddings)
+            return try BertWeights(
+                config: config, store: files.store, noPositionEmbeddings: noPositionEmbeddings, library: library)
         }
     }
 }

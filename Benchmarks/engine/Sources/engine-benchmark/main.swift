@@ -2,7 +2,8 @@
 //
 // usage: engine-benchmark [model_dir] [--batch 256] [--seq 25] [--threads 2] [--layer -2] [--rounds 5]
 //                         [--encoder-threads N]   (default: as many as OpenBLAS)
-//                         [--ids FILE [--json]] [--precision fp32|bf16|both]
+//                         [--ids FILE [--json]]
+//                         [--precision fp32|fp32-openblas|bf16|both|fp32-both]
 // model_dir defaults to $BSS_RIG_DIR/minilm-tf1 (~/.cache/bert-serving-swift/rig/minilm-tf1).
 //
 // With --ids, the rows are real sentences: FILE holds one tokenized sentence per line (word-piece
@@ -11,8 +12,11 @@
 // sentences/s, per-call latency, and the sgemm bound twice: on the tokens actually present and on
 // every row padded to --seq. --json adds one machine-readable line (`JSON {...}`).
 //
-// --precision bf16 loads the model as -fp16 does (bfloat16 matrix products where the CPU has
-// AVX512-BF16); both (synthetic rows only) times a float32 and a bfloat16 encoder alternately.
+// --precision fp32 (default) loads the model as the server does: float32 products on oneDNN with
+// kernels packed at load where oneDNN has such a kernel for the CPU, OpenBLAS elsewhere;
+// fp32-openblas keeps OpenBLAS sgemm; bf16 loads it as -fp16 does (bfloat16 matrix products
+// where the CPU has AVX512-BF16). both (synthetic rows only) times a float32 and a bfloat16
+// encoder alternately; fp32-both the OpenBLAS and the oneDNN float32 encoders.
 import BertEngine
 import COpenBLAS
 import Checkpoint
@@ -30,7 +34,7 @@ struct Options {
     /// A file of tokenized sentences (see the usage above); nil: synthetic full-length rows.
     var idsPath: String?
     var json = false
-    /// "fp32", "bf16" or "both".
+    /// "fp32", "fp32-openblas", "bf16", "both" or "fp32-both".
     var precision = "fp32"
 }
 
@@ -62,8 +66,9 @@ func parseOptions() -> Options {
             options.idsPath = path
         case "--json": options.json = true
         case "--precision":
-            guard let p = args.popFirst(), ["fp32", "bf16", "both"].contains(p) else {
-                FileHandle.standardError.write(Data("--precision needs fp32, bf16 or both\n".utf8))
+            guard let p = args.popFirst(), ["fp32", "fp32-openblas", "bf16", "both", "fp32-both"].contains(p) else {
+                FileHandle.standardError.write(
+                    Data("--precision needs fp32, fp32-openblas, bf16, both or fp32-both\n".utf8))
                 exit(2)
             }
             options.precision = p
@@ -222,12 +227,20 @@ func runSentences(options: Options, config: BertConfig, weights: BertWeights, lo
     }
 }
 
-/// Float32 and bfloat16 encoders on the same synthetic batch, alternating round by round so both
-/// see the same machine load: best and median sentences/s of each, and the ratio.
+/// Two encoders on the same synthetic batch (float32 and bfloat16, or float32 on OpenBLAS and on
+/// oneDNN), alternating round by round so both see the same machine load: best and median
+/// sentences/s of each, the ratio, and how far apart their vectors are.
 func comparePrecisions(options: Options, config: BertConfig, store: any TensorStore, fp32: BertWeights) throws {
     let loadStart = now()
-    let bf16 = try BertWeights(config: config, store: store, precision: .bfloat16)
-    print(String(format: "bf16 load        %.2f s: ", now() - loadStart) + bf16.matmulPrecision.summary)
+    let names: (String, String), first: BertWeights, other: BertWeights
+    if options.precision == "fp32-both" {
+        (names, first, other) = (("blas", "dnnl"), try BertWeights(config: config, store: store, library: .openBLAS), fp32)
+    } else {
+        (names, first, other) = (("fp32", "bf16"), fp32, try BertWeights(config: config, store: store, precision: .bfloat16))
+    }
+    print(String(format: "second load      %.2f s", now() - loadStart))
+    print("\(names.0)             " + first.matmulPrecision.summary)
+    print("\(names.1)             " + other.matmulPrecision.summary)
     let count = options.batch, seqLen = options.seqLen
     var ids = [Int32](repeating: 0, count: count * seqLen)
     for r in 0..<count {
@@ -238,8 +251,8 @@ func comparePrecisions(options: Options, config: BertConfig, store: any TensorSt
     let batch = EncoderBatch(
         count: count, seqLen: seqLen, inputIds: ids, inputMask: [Int32](repeating: 1, count: count * seqLen),
         inputTypeIds: [Int32](repeating: 0, count: count * seqLen))
-    let encoders = [("fp32", BertEncoder(weights: fp32, threads: options.encoderThreads)),
-                    ("bf16", BertEncoder(weights: bf16, threads: options.encoderThreads))]
+    let encoders = [(names.0, BertEncoder(weights: first, threads: options.encoderThreads)),
+                    (names.1, BertEncoder(weights: other, threads: options.encoderThreads))]
     var seconds: [[Double]] = [[], []]
     var outputs: [[Float]] = [[], []]
     for (i, (_, encoder)) in encoders.enumerated() {  // warm-up: workspace growth, primitive creation
@@ -257,6 +270,7 @@ func comparePrecisions(options: Options, config: BertConfig, store: any TensorSt
         }
     }
     var worstCosine = 1.0
+    let largestDifference = zip(outputs[0], outputs[1]).map { abs($0 - $1) }.max() ?? 0
     for row in 0..<count {
         let h = config.hidden
         var dot = 0.0, na = 0.0, nb = 0.0
@@ -272,8 +286,17 @@ func comparePrecisions(options: Options, config: BertConfig, store: any TensorSt
                      Double(count) / seconds[i].min()!, Double(count) / percentile(seconds[i], 50),
                      percentile(seconds[i], 50) * 1e3))
     }
-    print(String(format: "bf16 / fp32      %.2fx (medians); worst row cosine bf16 vs fp32 %.6f",
-                 percentile(seconds[0], 50) / percentile(seconds[1], 50), worstCosine))
+    print(String(format: "\(names.1) / \(names.0)      %.2fx (medians); worst row cosine %.6f, max |diff| %.2e",
+                 percentile(seconds[0], 50) / percentile(seconds[1], 50), worstCosine, Double(largestDifference)))
+    if options.json {
+        let record: [String: Any] = [
+            "names": [names.0, names.1], "batch": count, "seq": seqLen, "blas_threads": BLAS.threads,
+            "median_ms": seconds.map { percentile($0, 50) * 1e3 }, "best_ms": seconds.map { $0.min()! * 1e3 },
+            "ratio": percentile(seconds[0], 50) / percentile(seconds[1], 50), "max_abs_diff": Double(largestDifference),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+        print("JSON " + String(decoding: data, as: UTF8.self))
+    }
 }
 
 enum EngineBenchmarkError: Error, CustomStringConvertible {
@@ -285,6 +308,18 @@ enum EngineBenchmarkError: Error, CustomStringConvertible {
     }
 }
 
+// As bert-serving-start does (KernelSelection): oneDNN's OpenMP threads wait passively unless
+// the user chose a policy; libgomp reads it only at load, hence the second execution.
+if ProcessInfo.processInfo.environment["ENGINE_BENCHMARK_REEXEC"] == nil,
+   let policy = OpenMPWaitPolicy.recommended(environment: ProcessInfo.processInfo.environment)
+{
+    setenv(OpenMPWaitPolicy.variable, policy, 1)
+    setenv("ENGINE_BENCHMARK_REEXEC", "1", 1)
+    var cArgs: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) }
+    cArgs.append(nil)
+    execv("/proc/self/exe", cArgs)
+}
+
 let options = parseOptions()
 do {
     BLAS.setThreads(options.threads)
@@ -292,10 +327,12 @@ do {
     let config = try BertConfig(contentsOfFile: files.configPath)
     let loadStart = now()
     let weights = try BertWeights(
-        config: config, store: files.store, precision: options.precision == "bf16" ? .bfloat16 : .float32)
+        config: config, store: files.store, precision: options.precision == "bf16" ? .bfloat16 : .float32,
+        library: options.precision == "fp32-openblas" ? .openBLAS : .oneDNN)
     let loadSeconds = now() - loadStart
     print("precision        \(weights.matmulPrecision.summary)")
-    if options.precision == "both" {
+    print("openmp           \(OpenMPWaitPolicy.variable)=\(ProcessInfo.processInfo.environment[OpenMPWaitPolicy.variable] ?? "-")")
+    if options.precision == "both" || options.precision == "fp32-both" {
         try comparePrecisions(options: options, config: config, store: files.store, fp32: weights)
         exit(0)
     }
