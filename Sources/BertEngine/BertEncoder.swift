@@ -339,8 +339,10 @@ public final class BertEncoder {
 
     /// `out[rows, out] = input[rows, in] · kernel[in, out]`; the bias is added by the pass that
     /// follows. With `packed`, a oneDNN matmul on the packed kernel: a float32 one reads `input`
-    /// as it is; for a bfloat16 one the input is first rounded to bfloat16 (split among `parts`
-    /// threads), and `out` needs `PackedDense.paddedRows(rows, multiple: 16)` rows.
+    /// as it is, up to `PackedDense.paddedRows(rows, multiple: 8)` rows (the padding rows hold
+    /// whatever the buffer held; their results land in `out`'s padding rows and are never read);
+    /// for a bfloat16 one the input is first rounded to bfloat16 (split among `parts` threads),
+    /// and `out` needs `PackedDense.paddedRows(rows, multiple: 16)` rows. Workspace buffers have both.
     private func matmul(
         _ input: UnsafePointer<Float>, rows: Int, _ dense: Dense, _ packed: PackedDense?,
         into out: UnsafeMutablePointer<Float>, parts: Int
