@@ -158,9 +158,12 @@ import Checkpoint
         #expect(PackedDense.rowShapes(1, multiple: bf16) == (0, 16))
         #expect(PackedDense.rowShapes(6400, multiple: bf16) == (6400, 0))
         #expect(PackedDense.rowShapes(5133, multiple: bf16) == (5120, 16))
-        // float32 computes exactly the rows it has.
-        #expect(PackedDense.rowShapes(25, multiple: PackedElement.float32.rowMultiple) == (0, 25))
-        #expect(PackedDense.rowShapes(5133, multiple: PackedElement.float32.rowMultiple) == (5120, 13))
+        // float32 pads the tail to 8 rows: at most 32 tail shapes per kernel shape.
+        let fp32 = PackedElement.float32.rowMultiple
+        #expect(PackedDense.rowShapes(25, multiple: fp32) == (0, 32))
+        #expect(PackedDense.rowShapes(24, multiple: fp32) == (0, 24))
+        #expect(PackedDense.rowShapes(5133, multiple: fp32) == (5120, 16))
+        #expect(Set((1...8192).map { PackedDense.rowShapes($0, multiple: fp32).tail }).count == 33)
         for rows in 0..<2000 {
             let padded = PackedDense.paddedRows(rows, multiple: bf16)
             #expect(padded >= rows && padded < rows + 16)
