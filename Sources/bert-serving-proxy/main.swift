@@ -32,7 +32,9 @@ func startHTTP(broker: Broker, port: Int) {
     Task.detached {
         do {
             logger.info("metrics on http://0.0.0.0:\(port)/metrics")
-            try await app.runService()
+            // No signal handling here: SIGTERM / SIGINT belong to TerminationSignals, which
+            // drains the broker (ServiceLifecycle's handler would set them to SIG_IGN and take them).
+            try await app.runService(gracefulShutdownSignals: [])
         } catch {
             logger.error("HTTP endpoints stopped: \(error)")
         }
