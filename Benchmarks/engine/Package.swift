@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Stand-alone release benchmark of the BERT engine: `swift run -c release engine-benchmark`.
-// Sources/{BertEngine,Checkpoint,COpenBLAS,CDNNL} are symlinks to the main package's targets, so this
+// Sources/{BertEngine,Checkpoint,CCRC32C,COpenBLAS,CDNNL} are symlinks to the main package's targets, so this
 // package builds only what the engine needs.
 import PackageDescription
 
@@ -14,7 +14,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
-        .target(name: "Checkpoint", swiftSettings: strict),
+        .target(name: "CCRC32C"),
+        .target(name: "Checkpoint", dependencies: ["CCRC32C"], swiftSettings: strict),
         .target(name: "BertEngine", dependencies: ["Checkpoint", "COpenBLAS", "CDNNL"], swiftSettings: strict),
         .executableTarget(
             name: "engine-benchmark", dependencies: ["BertEngine", "Checkpoint", "COpenBLAS"], swiftSettings: strict),
