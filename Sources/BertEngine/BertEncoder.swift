@@ -262,9 +262,10 @@ public final class BertEncoder {
 
     /// One modeling.py `transformer_model` layer over the packed hidden states, in place.
     ///
-    /// Each dense layer is one sgemm over all tokens (OpenBLAS threads), or with `packed` one
-    /// oneDNN matmul on the packed kernel (OpenMP threads); the bias, activation, residual and LayerNorm that follow it are
-    /// one float32 pass over the rows, split among `parts` threads, as is attention (by sequence).
+    /// Each dense layer is one oneDNN matmul on the packed kernel with its bias and activation
+    /// (OpenMP threads), or without `packed` one sgemm over all tokens (OpenBLAS threads) and a
+    /// pass adding the bias; the residual and LayerNorm that follow are one float32 pass over the
+    /// rows, split among `parts` threads, as is attention (by sequence).
     private func forward(
         layer: LayerWeights, packed: PackedLayer?, tokens: Int, mask: UnsafePointer<Int32>, seqLen: Int, parts: Int
     ) throws(EngineError) {
@@ -273,34 +274,23 @@ public final class BertEncoder {
         let x = ws.hidden.pointer
         let qkv = ws.qkv.pointer, context = ws.context.pointer
         let attention = ws.attention.pointer, intermediate = ws.intermediate.pointer
-        // x[T, H] · wqkv[H, 3H] -> qkv[T, 3H] (bias added per sequence in attention)
+        // x[T, H] · wqkv[H, 3H] + b -> qkv[T, 3H]
         try matmul(x, rows: tokens, layer.qkv, packed?.qkv, into: qkv, parts: parts)
         // softmax(q·kᵀ/√d + adder) · v -> context[T, H]
-        layer.qkv.bias.withUnsafeBufferPointer { bias in
-            let bias = bias.baseAddress!
-            parallel(parts) { part in
-                let rows = self.sequenceRange(part: part, of: parts, tokens: tokens)
-                self.attention(rows: rows, qkvBias: bias, mask: mask, seqLen: seqLen, thread: part)
-            }
+        parallel(parts) { part in
+            let rows = self.sequenceRange(part: part, of: parts, tokens: tokens)
+            self.attention(rows: rows, mask: mask, seqLen: seqLen, thread: part)
         }
-        // context[T, H] · wo[H, H] -> attention[T, H]; LayerNorm((attention + b) + x)
+        // context[T, H] · wo[H, H] + b -> attention[T, H]; LayerNorm(attention + x)
         try matmul(context, rows: tokens, layer.attentionOutput, packed?.attentionOutput, into: attention, parts: parts)
-        addLayerNorm(attention, bias: layer.attentionOutput.bias, residual: x, rows: tokens, layer.attentionNorm, parts)
-        // attention[T, H] · wi[H, I] -> intermediate[T, I]; act(intermediate + b)
-        try matmul(attention, rows: tokens, layer.intermediate, packed?.intermediate, into: intermediate, parts: parts)
-        let width = config.intermediate
-        let activation = weights.activation
-        layer.intermediate.bias.withUnsafeBufferPointer { bias in
-            let bias = bias.baseAddress!
-            parallel(parts) { part in
-                let rows = Self.chunk(part, of: parts, count: tokens)
-                VectorMath.addBiasActivate(
-                    intermediate + rows.lowerBound * width, bias: bias, rows: rows.count, cols: width, activation)
-            }
-        }
-        // intermediate[T, I] · wo[I, H] -> x[T, H]; LayerNorm((x + b) + attention)
+        addLayerNorm(attention, residual: x, rows: tokens, layer.attentionNorm, parts)
+        // act(attention[T, H] · wi[H, I] + b) -> intermediate[T, I]
+        try matmul(
+            attention, rows: tokens, layer.intermediate, packed?.intermediate, activation: weights.activation,
+            into: intermediate, parts: parts)
+        // intermediate[T, I] · wo[I, H] + b -> x[T, H]; LayerNorm(x + attention)
         try matmul(intermediate, rows: tokens, layer.output, packed?.output, into: x, parts: parts)
-        addLayerNorm(x, bias: layer.output.bias, residual: attention, rows: tokens, layer.outputNorm, parts)
+        addLayerNorm(x, residual: attention, rows: tokens, layer.outputNorm, parts)
     }
 
     /// Runs `body(0..<parts)`, on several threads when `parts > 1`; returns when all are done.
@@ -337,17 +327,32 @@ public final class BertEncoder {
         return start..<max(start, end)
     }
 
-    /// `out[rows, out] = input[rows, in] · kernel[in, out]`; the bias is added by the pass that
-    /// follows. With `packed`, a oneDNN matmul on the packed kernel: a float32 one reads `input`
+    /// `out[rows, out] = activation(input[rows, in] · kernel[in, out] + bias)`. With `packed`, a
+    /// oneDNN matmul on the packed kernel, which was packed with this `activation` and adds bias
+    /// and activation itself; without, an sgemm and a pass over `out` split among `parts` threads.
+    /// A float32 packed product reads `input`
     /// as it is, up to `PackedDense.paddedRows(rows, multiple: 8)` rows (the padding rows hold
     /// whatever the buffer held; their results land in `out`'s padding rows and are never read);
     /// for a bfloat16 one the input is first rounded to bfloat16 (split among `parts` threads),
     /// and `out` needs `PackedDense.paddedRows(rows, multiple: 16)` rows. Workspace buffers have both.
     private func matmul(
         _ input: UnsafePointer<Float>, rows: Int, _ dense: Dense, _ packed: PackedDense?,
-        into out: UnsafeMutablePointer<Float>, parts: Int
+        activation: Activation = .linear, into out: UnsafeMutablePointer<Float>, parts: Int
     ) throws(EngineError) {
-        guard let packed else { return matmul(input, rows: rows, dense, into: out) }
+        guard let packed else {
+            matmul(input, rows: rows, dense, into: out)
+            let width = dense.outFeatures
+            dense.bias.withUnsafeBufferPointer { bias in
+                let bias = bias.baseAddress!
+                parallel(parts) { part in
+                    let chunk = Self.chunk(part, of: parts, count: rows)
+                    VectorMath.addBiasActivate(
+                        out + chunk.lowerBound * width, bias: bias, rows: chunk.count, cols: width, activation)
+                }
+            }
+            return
+        }
+        assert(packed.activation == FusedActivation(activation), "kernel packed for another activation")
         let ws = workspace
         let source: UnsafeMutableRawPointer
         switch packed.element {
@@ -388,21 +393,20 @@ public final class BertEncoder {
         }
     }
 
+    /// `x = LayerNorm(x + residual)` over `rows` rows, split among `parts` threads.
     private func addLayerNorm(
-        _ x: UnsafeMutablePointer<Float>, bias: [Float], residual: UnsafePointer<Float>, rows: Int,
+        _ x: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>, rows: Int,
         _ norm: LayerNormWeights, _ parts: Int
     ) {
         let h = weights.config.hidden
-        bias.withUnsafeBufferPointer { bias in
-            norm.gamma.withUnsafeBufferPointer { gamma in
-                norm.beta.withUnsafeBufferPointer { beta in
-                    let (bias, gamma, beta) = (bias.baseAddress!, gamma.baseAddress!, beta.baseAddress!)
-                    parallel(parts) { part in
-                        let chunk = Self.chunk(part, of: parts, count: rows)
-                        VectorMath.addLayerNorm(
-                            x + chunk.lowerBound * h, bias: bias, residual: residual + chunk.lowerBound * h,
-                            rows: chunk.count, cols: h, gamma: gamma, beta: beta)
-                    }
+        norm.gamma.withUnsafeBufferPointer { gamma in
+            norm.beta.withUnsafeBufferPointer { beta in
+                let (gamma, beta) = (gamma.baseAddress!, beta.baseAddress!)
+                parallel(parts) { part in
+                    let chunk = Self.chunk(part, of: parts, count: rows)
+                    VectorMath.addLayerNorm(
+                        x + chunk.lowerBound * h, residual: residual + chunk.lowerBound * h,
+                        rows: chunk.count, cols: h, gamma: gamma, beta: beta)
                 }
             }
         }
@@ -412,7 +416,7 @@ public final class BertEncoder {
     /// of `qkv` (lda = 3H): scores = q·kᵀ · 1/√d, plus `(1 - mask) * -10000` per key, softmax,
     /// times v. Uses the scratch of `thread`.
     private func attention(
-        rows: Range<Int>, qkvBias: UnsafePointer<Float>, mask: UnsafePointer<Int32>, seqLen: Int, thread: Int
+        rows: Range<Int>, mask: UnsafePointer<Int32>, seqLen: Int, thread: Int
     ) {
         let config = weights.config
         let h = config.hidden
@@ -427,10 +431,6 @@ public final class BertEncoder {
         for row in rows {
             let n = ws.lengths[row]
             let base = ws.offsets[row]
-            for t in base..<(base + n) {
-                let r = qkv + t * ld
-                for j in 0..<ld { r[j] += qkvBias[j] }
-            }
             var masked = false
             for k in 0..<n {
                 let m = Float(mask[row * seqLen + k])

@@ -113,7 +113,8 @@ public final class BertWeights: Sendable {
         // twice (BERT-base: 796 MB peak when all layers were read before packing, 499 on OpenBLAS).
         var layers = [try readLayer(0)]
         layers.reserveCapacity(config.layers)
-        let (choice, firstPacked) = ReducedPrecision.prepare(requested: precision, library: library, layers: layers)
+        let (choice, firstPacked) = ReducedPrecision.prepare(
+            requested: precision, library: library, layers: layers, activation: activation)
         matmulPrecision = choice
         if var packed = firstPacked {
             layers[0] = layers[0].withoutKernels
@@ -121,7 +122,7 @@ public final class BertWeights: Sendable {
             let engine = try OneDNN.engine.get()
             for i in 1..<config.layers {
                 let layer = try readLayer(i)
-                packed.append(try PackedLayer(layer, element: element, engine: engine))
+                packed.append(try PackedLayer(layer, element: element, activation: activation, engine: engine))
                 layers.append(layer.withoutKernels)
             }
             packedLayers = packed

@@ -159,6 +159,11 @@ enum PackedElement: Sendable, Equatable {
 /// for it so far (one per row count; see `rowShapes`). Packing once at load is what sgemm
 /// cannot do: OpenBLAS repacks the kernel on every call, which dominates at a few dozen rows.
 ///
+/// The product includes the layer's bias and activation (modeling.py `dense(…, activation=…)`):
+/// oneDNN adds them to each output block while it is still in registers, where a separate pass
+/// over the output would read and write it once more (GELU over the intermediate layer's
+/// `[tokens, 4H]` output was 10 % of a MiniLM batch as a pass of its own).
+///
 /// Shared read-only by every encoder: oneDNN primitives may execute on several threads at
 /// once (the library is built with DNNL_ENABLE_CONCURRENT_EXEC), and the primitive table is
 /// behind a mutex.
@@ -170,6 +175,10 @@ final class PackedDense: @unchecked Sendable {
     /// The packed kernel, allocated by oneDNN in `weightsDesc`'s layout.
     private let weights: dnnl_memory_t
     private var weightsDesc: dnnl_memory_desc_t
+    /// The bias, float32 `[1, out]`, added to every row.
+    private let bias: dnnl_memory_t
+    /// Applied after the bias; nil for a linear layer.
+    let activation: FusedActivation?
     /// The implementation oneDNN picked for the representative shape, e.g.
     /// "brg:avx512_core_amx_bf16" or "brg:avx512_core" (float32).
     let implementation: String
@@ -180,6 +189,7 @@ final class PackedDense: @unchecked Sendable {
         let k: Int
         let n: Int
         let rows: Int
+        let activation: FusedActivation?
     }
     /// Primitives built so far, shared by every packed layer of the same shape: a model has four
     /// kernel shapes, so each row count is compiled four times, not four times per layer.
@@ -204,10 +214,13 @@ final class PackedDense: @unchecked Sendable {
     /// Converts `dense.kernel` (`[in, out]` row-major float32) to `element` and reorders it into
     /// the layout the matmul primitive asks for (the same for every row count: it depends on
     /// the ISA and the kernel's shape only; `primitive(rows:)` passes this exact layout).
-    init(_ dense: Dense, element: PackedElement, engine: OneDNN.Engine) throws(OneDNNError) {
+    /// `activation` follows the bias in every product.
+    init(_ dense: Dense, element: PackedElement, activation: Activation, engine: OneDNN.Engine) throws(OneDNNError) {
         self.element = element
         inFeatures = dense.inFeatures
         outFeatures = dense.outFeatures
+        let fused = FusedActivation(activation)
+        self.activation = fused
         self.engine = engine
         let (k, n) = (Int64(dense.inFeatures), Int64(dense.outFeatures))
         var plainDesc = dnnl_memory_desc_t()
@@ -216,15 +229,28 @@ final class PackedDense: @unchecked Sendable {
         try OneDNN.check(
             cdnnl_matrix_desc(&anyDesc, k, n, element.dataType, dnnl_format_tag_any), "memory_desc(any)")
         let (pd, impl) = try Self.primitiveDesc(
-            element: element, rows: Self.representativeRows, k: k, n: n, weights: &anyDesc, engine: engine)
+            element: element, rows: Self.representativeRows, k: k, n: n, weights: &anyDesc,
+            activation: fused, engine: engine)
         defer { dnnl_primitive_desc_destroy(pd) }
         implementation = impl
         weightsDesc = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!.pointee
 
+        var biasDesc = dnnl_memory_desc_t()
+        try OneDNN.check(cdnnl_matrix_desc(&biasDesc, 1, n, dnnl_f32, dnnl_ab), "memory_desc(bias)")
         var packed: dnnl_memory_t?
         try OneDNN.check(cdnnl_memory_allocate(&packed, &weightsDesc, engine.handle), "memory_create(packed)")
+        var biasMemory: dnnl_memory_t?
+        let biasStatus = cdnnl_memory_allocate(&biasMemory, &biasDesc, engine.handle)
+        if biasStatus != dnnl_success { dnnl_memory_destroy(packed) }
+        try OneDNN.check(biasStatus, "memory_create(bias)")
         weights = packed!
-        // From here on the object is whole, so a throw runs deinit, which frees `weights`.
+        bias = biasMemory!
+        // From here on the object is whole, so a throw runs deinit, which frees both memories.
+        var biasValues: UnsafeMutableRawPointer?
+        try OneDNN.check(dnnl_memory_get_data_handle(bias, &biasValues), "memory_get_data_handle(bias)")
+        dense.bias.withUnsafeBytes { source in
+            biasValues!.copyMemory(from: source.baseAddress!, byteCount: source.count)
+        }
         switch element {
         case .float32:
             // The reorder only reads its source; oneDNN's C API takes it as `void *` regardless.
@@ -247,7 +273,10 @@ final class PackedDense: @unchecked Sendable {
         }
     }
 
-    deinit { dnnl_memory_destroy(weights) }
+    deinit {
+        dnnl_memory_destroy(weights)
+        dnnl_memory_destroy(bias)
+    }
 
     /// Rows of the shape the packed layout is chosen for (a batch of 256 short sentences).
     static let representativeRows: Int64 = 4096
@@ -272,7 +301,7 @@ final class PackedDense: @unchecked Sendable {
         paddedRows(rows, multiple: max(PackedElement.float32.rowMultiple, PackedElement.bfloat16.rowMultiple))
     }
 
-    /// `dst[rows, out] = src[rows, in] · kernel` with float32 accumulation; `src` holds `element`
+    /// `dst[rows, out] = activation(src[rows, in] · kernel + bias)` with float32 accumulation; `src` holds `element`
     /// values. `src` and `dst` must hold `paddedRows(rows, multiple: element.rowMultiple)` rows;
     /// the padding rows of `dst` are overwritten.
     func multiply(
@@ -312,6 +341,7 @@ final class PackedDense: @unchecked Sendable {
         var args = [
             dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: srcMemory),
             dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: weights),
+            dnnl_exec_arg_t(arg: DNNL_ARG_BIAS, memory: bias),
             dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: dstMemory),
             dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpadMemory),
         ]
@@ -322,12 +352,12 @@ final class PackedDense: @unchecked Sendable {
 
     /// The primitive for `rows` rows, built on first use.
     private func primitive(rows: Int) throws(OneDNNError) -> Primitive {
-        let shape = Shape(element: element, k: inFeatures, n: outFeatures, rows: rows)
+        let shape = Shape(element: element, k: inFeatures, n: outFeatures, rows: rows, activation: activation)
         if let cached = Self.primitives.withLock({ $0[shape] }) { return cached }
         var desc = weightsDesc
         let (pd, _) = try Self.primitiveDesc(
             element: element, rows: Int64(rows), k: Int64(inFeatures), n: Int64(outFeatures), weights: &desc,
-            engine: engine)
+            activation: activation, engine: engine)
         defer { dnnl_primitive_desc_destroy(pd) }
         var handle: dnnl_primitive_t?
         try OneDNN.check(dnnl_primitive_create(&handle, pd), "primitive_create(matmul)")
@@ -340,16 +370,18 @@ final class PackedDense: @unchecked Sendable {
         }
     }
 
-    /// A matmul `element[rows, k] · element[k, n] -> f32[rows, n]` with the given weights layout.
+    /// A matmul `activation(element[rows, k] · element[k, n] + f32[1, n]) -> f32[rows, n]` with the
+    /// given weights layout.
     private static func primitiveDesc(
         element: PackedElement, rows: Int64, k: Int64, n: Int64, weights: inout dnnl_memory_desc_t,
-        engine: OneDNN.Engine
+        activation: FusedActivation?, engine: OneDNN.Engine
     ) throws(OneDNNError) -> (dnnl_primitive_desc_t, String) {
-        var src = dnnl_memory_desc_t(), dst = dnnl_memory_desc_t()
+        var src = dnnl_memory_desc_t(), dst = dnnl_memory_desc_t(), bias = dnnl_memory_desc_t()
         try OneDNN.check(cdnnl_matrix_desc(&src, rows, k, element.dataType, dnnl_ab), "memory_desc(src)")
         try OneDNN.check(cdnnl_matrix_desc(&dst, rows, n, dnnl_f32, dnnl_ab), "memory_desc(dst)")
+        try OneDNN.check(cdnnl_matrix_desc(&bias, 1, n, dnnl_f32, dnnl_ab), "memory_desc(bias)")
         var op = dnnl_matmul_desc_t()
-        try OneDNN.check(dnnl_matmul_desc_init(&op, &src, &weights, nil, &dst), "matmul_desc_init")
+        try OneDNN.check(dnnl_matmul_desc_init(&op, &src, &weights, &bias, &dst), "matmul_desc_init")
         // The library-managed scratchpad of 2.6.3's brgemm matmul is shared by concurrent
         // executions of one primitive (measured: wrong results from two workers at once, on
         // both the AMX and the AVX512-BF16 kernels), so each encoder passes its own.
@@ -358,6 +390,14 @@ final class PackedDense: @unchecked Sendable {
         defer { dnnl_primitive_attr_destroy(attributes) }
         try OneDNN.check(
             dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "set_scratchpad_mode")
+        if let activation {
+            var postOps: dnnl_post_ops_t?
+            try OneDNN.check(dnnl_post_ops_create(&postOps), "post_ops_create")
+            defer { dnnl_post_ops_destroy(postOps) }
+            try OneDNN.check(
+                dnnl_post_ops_append_eltwise(postOps, 1, activation.algorithm, 0, 0), "post_ops_append_eltwise")
+            try OneDNN.check(dnnl_primitive_attr_set_post_ops(attributes, postOps), "primitive_attr_set_post_ops")
+        }
         var pd: dnnl_primitive_desc_t?
         try OneDNN.check(
             dnnl_primitive_desc_create(&pd, &op, attributes, engine.handle, nil), "primitive_desc_create(matmul)")
@@ -389,6 +429,32 @@ final class PackedDense: @unchecked Sendable {
         ]
         try OneDNN.check(dnnl_primitive_execute(reorder, stream.handle, Int32(args.count), &args), "reorder execute")
         try OneDNN.check(dnnl_stream_wait(stream.handle), "stream_wait")
+    }
+}
+
+/// A dense layer's activation as a oneDNN eltwise post-op (nil for a linear layer).
+enum FusedActivation: Hashable, Sendable {
+    /// modeling.py `gelu`: `x · ½(1 + erf(x/√2))`; oneDNN evaluates erf with the same
+    /// Abramowitz–Stegun 7.1.26 polynomial as `VectorMath.erf`.
+    case geluErf
+    case relu
+    case tanh
+
+    init?(_ activation: Activation) {
+        switch activation {
+        case .linear: return nil
+        case .gelu: self = .geluErf
+        case .relu: self = .relu
+        case .tanh: self = .tanh
+        }
+    }
+
+    var algorithm: dnnl_alg_kind_t {
+        switch self {
+        case .geluErf: dnnl_eltwise_gelu_erf
+        case .relu: dnnl_eltwise_relu
+        case .tanh: dnnl_eltwise_tanh
+        }
     }
 }
 
@@ -427,11 +493,14 @@ struct PackedLayer: Sendable {
     let intermediate: PackedDense
     let output: PackedDense
 
-    init(_ layer: LayerWeights, element: PackedElement, engine: OneDNN.Engine) throws(OneDNNError) {
-        qkv = try PackedDense(layer.qkv, element: element, engine: engine)
-        attentionOutput = try PackedDense(layer.attentionOutput, element: element, engine: engine)
-        intermediate = try PackedDense(layer.intermediate, element: element, engine: engine)
-        output = try PackedDense(layer.output, element: element, engine: engine)
+    /// `activation` is the intermediate layer's (`hidden_act`); the other three are linear.
+    init(_ layer: LayerWeights, element: PackedElement, activation: Activation, engine: OneDNN.Engine)
+        throws(OneDNNError)
+    {
+        qkv = try PackedDense(layer.qkv, element: element, activation: .linear, engine: engine)
+        attentionOutput = try PackedDense(layer.attentionOutput, element: element, activation: .linear, engine: engine)
+        intermediate = try PackedDense(layer.intermediate, element: element, activation: activation, engine: engine)
+        output = try PackedDense(layer.output, element: element, activation: .linear, engine: engine)
     }
 }
 
@@ -467,14 +536,15 @@ enum ReducedPrecision {
     /// CPU runs it natively, else in float32 when `library` is oneDNN and oneDNN has a JIT
     /// (brgemm) float32 kernel for this CPU. Anything else runs float32 on OpenBLAS with the
     /// reason in the choice; a oneDNN failure is such a reason, never an error: the model serves.
-    static func prepare(requested: MatmulPrecision, library: MatmulLibrary, layers: [LayerWeights])
-        -> (MatmulPrecisionChoice, [PackedLayer]?)
+    static func prepare(
+        requested: MatmulPrecision, library: MatmulLibrary, layers: [LayerWeights], activation: Activation
+    ) -> (MatmulPrecisionChoice, [PackedLayer]?)
     {
         let isa = OneDNN.effectiveISA
         let decision = decide(requested: requested, isa: isa)
         var bf16FallbackReason = decision.fallbackReason
         if decision.active == .bfloat16 {
-            switch pack(layers, element: .bfloat16) {
+            switch pack(layers, element: .bfloat16, activation: activation) {
             // "brg:avx512_core_bf16", "brg:avx512_core_amx_bf16": JIT bfloat16 kernels. Anything
             // else (gemm:jit, ref) converts back and forth and loses to sgemm.
             case .success(let (packed, implementation))
@@ -495,7 +565,7 @@ enum ReducedPrecision {
                 fallbackReason: bf16FallbackReason, openBLASReason: reason), nil)
         }
         guard library == .oneDNN else { return openBLAS(nil) }
-        switch pack(layers, element: .float32) {
+        switch pack(layers, element: .float32, activation: activation) {
         // "brg:avx512_core" (and its AMX/BF16-capable relatives): kernels that read the packed
         // layout. gemm:jit (AVX2 and older, or a capped ONEDNN_MAX_CPU_ISA) keeps the plain
         // layout and repacks per call as sgemm does, so OpenBLAS is kept there.
@@ -511,13 +581,13 @@ enum ReducedPrecision {
     }
 
     /// Every layer's kernels packed as `element`, and the implementation oneDNN chose for them.
-    private static func pack(_ layers: [LayerWeights], element: PackedElement)
+    private static func pack(_ layers: [LayerWeights], element: PackedElement, activation: Activation)
         -> Result<([PackedLayer], String), OneDNNError>
     {
         Result { () throws(OneDNNError) in
             let engine = try OneDNN.engine.get()
             let packed = try layers.map { (layer) throws(OneDNNError) in
-                try PackedLayer(layer, element: element, engine: engine)
+                try PackedLayer(layer, element: element, activation: activation, engine: engine)
             }
             return (packed, packed.first?.qkv.implementation ?? "?")
         }

@@ -191,20 +191,17 @@ enum VectorMath {
         }
     }
 
-    /// `rows` LayerNorms of width `cols` over `(x + bias) + residual`, written to `x` (bias and
-    /// residual may be nil): tf.contrib.layers.layer_norm — `mean`, `variance = mean((x - mean)^2)`,
+    /// `rows` LayerNorms of width `cols` over `x + residual`, written to `x` (residual may be
+    /// nil): tf.contrib.layers.layer_norm — `mean`, `variance = mean((x - mean)^2)`,
     /// `inv = rsqrt(variance + 1e-12) * gamma`, `x * inv + (beta - mean * inv)`.
     static func addLayerNorm(
-        _ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>?,
+        _ x: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
         rows: Int, cols: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>
     ) {
         let epsilon: Float = 1e-12
         let n = Float(cols)
         for r in 0..<rows {
             let row = x + r * cols
-            if let bias {
-                for j in 0..<cols { row[j] += bias[j] }
-            }
             if let residual {
                 let res = residual + r * cols
                 for j in 0..<cols { row[j] += res[j] }

@@ -50,6 +50,24 @@ import Checkpoint
         #expect(diff <= 2e-5, "max relative diff \(diff)")
     }
 
+    /// The bias and activation oneDNN applies inside the matmul on packed kernels give what the
+    /// OpenBLAS path's separate pass gives, for every `hidden_act` (a wrong post-op mapping, or a
+    /// bias added twice or never, fails it).
+    @Test(arguments: ["gelu", "relu", "tanh", "linear"])
+    func fusedBiasAndActivationMatchSeparatePass(_ activation: String) throws {
+        var config = TinyModel.config
+        config.hiddenAct = activation
+        let store = TinyModel.store()
+        let fused = try BertWeights(config: config, store: store)
+        let separate = try BertWeights(config: config, store: store, library: .openBLAS)
+        #expect(fused.matmulPrecision.library == .oneDNN, "\(fused.matmulPrecision.summary)")
+        #expect(separate.matmulPrecision.library == .openBLAS)
+        let a = try BertEncoder(weights: fused).encode(Self.batch, pooling: .none, layers: [0, -1])
+        let b = try BertEncoder(weights: separate).encode(Self.batch, pooling: .none, layers: [0, -1])
+        let diff = zip(a.values, b.values).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(diff <= 1e-5, "max |diff| \(diff)")
+    }
+
     /// A batch split into passes of at most `maxTokensPerPass` tokens gives every row the same
     /// output as one pass (rows are independent; only the scratch memory differs). 1 puts every
     /// row in a pass of its own, 12 splits between rows of 4, 6, 4, 9 (or 1) tokens.
