@@ -269,7 +269,6 @@ public final class BertEncoder {
     private func forward(
         layer: LayerWeights, packed: PackedLayer?, tokens: Int, mask: UnsafePointer<Int32>, seqLen: Int, parts: Int
     ) throws(EngineError) {
-        let config = weights.config
         let ws = workspace
         let x = ws.hidden.pointer
         let qkv = ws.qkv.pointer, context = ws.context.pointer
@@ -445,13 +444,7 @@ public final class BertEncoder {
                 cblas_sgemm(
                     CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(d),
                     scale, q, Int32(ld), k, Int32(ld), 0, scores, Int32(n))
-                if masked {
-                    for i in 0..<n {
-                        let r = scores + i * n
-                        for j in 0..<n { r[j] += adder[j] }
-                    }
-                }
-                VectorMath.softmaxRows(scores, rows: n, cols: n)
+                VectorMath.softmaxRows(scores, rows: n, cols: n, adding: masked ? UnsafePointer(adder) : nil)
                 // scores[n, n] · v[n, d] -> context[n, d] (ldc = H)
                 cblas_sgemm(
                     CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(d), Int32(n),

@@ -1,3 +1,4 @@
+import CElementwise
 import Foundation
 
 /// Elementwise kernels of the forward pass on `SIMD8<Float>` lanes.
@@ -153,79 +154,21 @@ enum VectorMath {
         for i in 0..<count { p[i] = Foundation.tanh(p[i]) }
     }
 
-    /// Sum of `count` floats, eight running partial sums.
-    @inline(__always)
-    static func sum(_ p: UnsafePointer<Float>, count: Int) -> Float {
-        let raw = UnsafeRawPointer(p)
-        var acc = Vector()
-        var i = 0
-        while i + width <= count {
-            acc += raw.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
-            i += width
-        }
-        var s = acc.sum()
-        while i < count {
-            s += p[i]
-            i += 1
-        }
-        return s
-    }
-
-    /// Largest of `count` (≥ 1) floats.
-    @inline(__always)
-    static func max(_ p: UnsafePointer<Float>, count: Int) -> Float {
-        var m = p[0]
-        for i in 1..<Swift.max(count, 1) where p[i] > m { m = p[i] }
-        return m
-    }
-
     /// Row-wise softmax of a `rows × cols` matrix (leading dimension `cols`), in place, the way
-    /// tf.nn.softmax computes it: `exp(x - max)`, then times `1 / sum`.
-    static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
-        for r in 0..<rows {
-            let row = p + r * cols
-            let m = max(row, count: cols)
-            map(row, count: cols) { exp($0 - m) }
-            let inv = 1 / sum(row, count: cols)
-            for c in 0..<cols { row[c] *= inv }
-        }
+    /// tf.nn.softmax computes it: `exp(x - max)`, then times `1 / sum`; with `adder`, of
+    /// `x + adder` per row (`cols` floats). The C kernel uses `exp`'s algorithm on 16 lanes,
+    /// compiled for AVX-512 and AVX2 too (Swift code here runs on SSE2 lanes).
+    static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, adding adder: UnsafePointer<Float>? = nil) {
+        bss_softmax_rows(p, rows, cols, adder)
     }
 
     /// `rows` LayerNorms of width `cols` over `x + residual`, written to `x` (residual may be
     /// nil): tf.contrib.layers.layer_norm — `mean`, `variance = mean((x - mean)^2)`,
-    /// `inv = rsqrt(variance + 1e-12) * gamma`, `x * inv + (beta - mean * inv)`.
+    /// `inv = rsqrt(variance + 1e-12) * gamma`, `x * inv + (beta - mean * inv)` (C kernel, as softmax).
     static func addLayerNorm(
         _ x: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
         rows: Int, cols: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>
     ) {
-        let epsilon: Float = 1e-12
-        let n = Float(cols)
-        for r in 0..<rows {
-            let row = x + r * cols
-            if let residual {
-                let res = residual + r * cols
-                for j in 0..<cols { row[j] += res[j] }
-            }
-            let mean = sum(row, count: cols) / n
-            let raw = UnsafeRawPointer(row)
-            var acc = Vector()
-            var j = 0
-            while j + width <= cols {
-                let d = raw.loadUnaligned(fromByteOffset: j * 4, as: Vector.self) - mean
-                acc += d * d
-                j += width
-            }
-            var sq = acc.sum()
-            while j < cols {
-                let d = row[j] - mean
-                sq += d * d
-                j += 1
-            }
-            let rstd = 1 / (sq / n + epsilon).squareRoot()
-            for k in 0..<cols {
-                let inv = rstd * gamma[k]
-                row[k] = row[k] * inv + (beta[k] - mean * inv)
-            }
-        }
+        bss_add_layer_norm(x, residual, rows, cols, gamma, beta)
     }
 }

@@ -61,4 +61,58 @@ import Testing
         #expect(abs(mean) < 1e-6)
         #expect(abs(variance - 1) < 1e-5)
     }
+
+    /// Deterministic values in [-scale, scale).
+    static func values(_ count: Int, seed: Int, scale: Float) -> [Float] {
+        (0..<count).map { Float(($0 * 7919 + seed * 104_729) % 2001 - 1000) / 1000 * scale }
+    }
+
+    /// The C kernel's 16-lane bulk and padded tail at every width up to 40, with and without a
+    /// mask adder, against softmax in Double.
+    @Test(arguments: 1...40)
+    func softmaxMatchesDoubleAtEveryWidth(_ cols: Int) {
+        let rows = 3
+        let scores = Self.values(rows * cols, seed: cols, scale: 8)
+        let adder: [Float] = (0..<cols).map { $0 % 5 == 3 ? -10000 : 0 }
+        for masked in [false, true] {
+            var out = scores
+            out.withUnsafeMutableBufferPointer { p in
+                adder.withUnsafeBufferPointer { a in
+                    VectorMath.softmaxRows(p.baseAddress!, rows: rows, cols: cols, adding: masked ? a.baseAddress! : nil)
+                }
+            }
+            for r in 0..<rows {
+                let x = (0..<cols).map { Double(scores[r * cols + $0]) + (masked ? Double(adder[$0]) : 0) }
+                let m = x.max()!
+                let e = x.map { Foundation.exp($0 - m) }
+                let s = e.reduce(0, +)
+                for c in 0..<cols {
+                    #expect(abs(Double(out[r * cols + c]) - e[c] / s) <= 1e-6, "row \(r) col \(c) masked \(masked)")
+                }
+            }
+        }
+    }
+
+    /// LayerNorm of `x + residual` at every width from 2 to 40 against Double (width 1 has
+    /// variance 0: `x·inv - mean·inv` with inv ≈ 1e6 is rounding noise, in TensorFlow too).
+    @Test(arguments: 2...40)
+    func layerNormMatchesDoubleAtEveryWidth(_ cols: Int) {
+        let rows = 2
+        let x = Self.values(rows * cols, seed: cols, scale: 3)
+        let residual = Self.values(rows * cols, seed: cols + 1, scale: 2)
+        let gamma = Self.values(cols, seed: 5, scale: 1).map { $0 + 1 }, beta = Self.values(cols, seed: 6, scale: 1)
+        var out = x
+        out.withUnsafeMutableBufferPointer { p in
+            VectorMath.addLayerNorm(p.baseAddress!, residual: residual, rows: rows, cols: cols, gamma: gamma, beta: beta)
+        }
+        for r in 0..<rows {
+            let v = (0..<cols).map { Double(x[r * cols + $0]) + Double(residual[r * cols + $0]) }
+            let mean = v.reduce(0, +) / Double(cols)
+            let variance = v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(cols)
+            for c in 0..<cols {
+                let expected = (v[c] - mean) / (variance + 1e-12).squareRoot() * Double(gamma[c]) + Double(beta[c])
+                #expect(abs(Double(out[r * cols + c]) - expected) <= 2e-5 * max(1, abs(expected)), "row \(r) col \(c)")
+            }
+        }
+    }
 }

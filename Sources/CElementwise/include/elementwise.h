@@ -1,0 +1,16 @@
+#pragma once
+// Elementwise passes of the BERT forward pass that sit between matrix products (softmax of the
+// attention scores, residual + LayerNorm), compiled once per x86-64 level and chosen at load
+// time (ifunc): Swift builds for the baseline (SSE2) and has no per-function target attribute.
+#include <stddef.h>
+
+/// Row-wise softmax of a `rows × cols` matrix (leading dimension `cols`), in place, as
+/// tf.nn.softmax does it: `e^(x - max)` times `1 / sum`. With `adder` (`cols` floats), `x + adder`
+/// is softmaxed instead (the attention mask's `(1 - mask) · -10000`).
+void bss_softmax_rows(float *p, size_t rows, size_t cols, const float *adder);
+
+/// `rows` LayerNorms of width `cols` over `x + residual` (residual may be NULL), written to `x`:
+/// tf.contrib.layers.layer_norm — mean, `variance = mean((x - mean)²)`,
+/// `inv = rsqrt(variance + 1e-12) · gamma`, `x · inv + (beta - mean · inv)`.
+void bss_add_layer_norm(
+    float *x, const float *residual, size_t rows, size_t cols, const float *gamma, const float *beta);
