@@ -22,12 +22,20 @@ typedef int32_t vi __attribute__((vector_size(64)));
 #define LOAD(p) ({ vf v_; memcpy(&v_, (p), sizeof v_); v_; })
 #define STORE(p, v) do { vf s_ = (v); memcpy((p), &s_, sizeof s_); } while (0)
 /// The first `count` (< LANES) floats at `p`, the other lanes `fill`.
+/// (Element loops, not memcpy: a memcpy of a variable length is a library call per row tail.)
 #define LOAD_PARTIAL(p, count, fill) ({ \
+    const float *s_ = (p); \
+    const size_t c_ = (count); \
     float l_[LANES]; \
-    for (size_t i_ = 0; i_ < LANES; i_++) l_[i_] = (fill); \
-    memcpy(l_, (p), (count) * sizeof(float)); \
+    for (size_t i_ = 0; i_ < LANES; i_++) l_[i_] = i_ < c_ ? s_[i_] : (fill); \
     LOAD(l_); })
-#define STORE_PARTIAL(p, v, count) do { float l_[LANES]; STORE(l_, (v)); memcpy((p), l_, (count) * sizeof(float)); } while (0)
+#define STORE_PARTIAL(p, v, count) do { \
+    float *d_ = (p); \
+    const size_t c_ = (count); \
+    float l_[LANES]; \
+    STORE(l_, (v)); \
+    for (size_t i_ = 0; i_ < c_; i_++) d_[i_] = l_[i_]; \
+} while (0)
 /// Lanes of `yes` where `mask` is all ones, of `no` where it is zero.
 #define SELECT(mask, yes, no) ((vf)(((mask) & (vi)(yes)) | (~(mask) & (vi)(no))))
 /// Sum of the lanes, halves added pairwise (a fixed order, the same in every clone).
@@ -82,10 +90,8 @@ void bss_softmax_rows(float *p, size_t rows, size_t cols, const float *adder) {
         if (tail) {
             vf e = EXP_LANES(LOAD_PARTIAL(row + bulk, tail, m) - m);
             STORE_PARTIAL(row + bulk, e, tail);
-            float lanes[LANES];
-            STORE(lanes, e);
-            for (size_t i = tail; i < LANES; i++) lanes[i] = 0;
-            sum += LOAD(lanes);
+            const vi lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+            sum += SELECT(lane < (int32_t)tail, e, SPLAT(0));
         }
         const float inv = 1 / REDUCE_ADD(sum);
         for (size_t j = 0; j < cols; j++) row[j] *= inv;
