@@ -163,7 +163,6 @@ struct Sink: Sendable {
                     case .embeddings(let shape, let values, let tokens):
                         let body = config.fp16 ? PipelineFrames.halfBytes(values) : PipelineFrames.floatBytes(values)
                         frames = [done.client, PipelineFrames.header(dtype: dtype, shape: shape, tokens: tokens), body, done.reqID]
-                        logger.info("send back\tsize: \(shape.first ?? 0)\tjob id: \(WireError.show(done.client + Array("#".utf8) + done.reqID))")
                     case .failure(let message):
                         // Parts of this job still queued at the workers are skipped, not computed.
                         cancelled.cancel(done.job)
@@ -171,6 +170,10 @@ struct Sink: Sendable {
                         logger.error("send error\tjob id: \(WireError.show(done.client + Array("#".utf8) + done.reqID))\t\(message)")
                     }
                     try publish(done.client, frames, isConfig: false)
+                    // Logged after the reply left: the line costs the client nothing.
+                    if case .embeddings(let shape, _, _) = done.outcome {
+                        logger.info("send back\tsize: \(shape.first ?? 0)\tjob id: \(WireError.show(done.client + Array("#".utf8) + done.reqID))")
+                    }
                 }
                 if unreportedAnswered > 0 {
                     do {
