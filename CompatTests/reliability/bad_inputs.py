@@ -252,6 +252,10 @@ def main():
         r = Runner(server)
         # warm baseline: the largest normal batch once
         r.bc.encode(['warm up the workspace with a long sentence ' * 4] * 256)
+        # The spy's copy of that reply can land after the client's: let it arrive and drop it, or
+        # the first drop case below sees it (seen: frames_1 "expected a drop", req_id 3).
+        time.sleep(0.3)
+        r.drain_spy()
         rss_base = server.rss_kb()
         rss_after = []
         rows = [(n, k, b, f) for n, k, b, f in cases()]
