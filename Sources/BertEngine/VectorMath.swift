@@ -1,12 +1,15 @@
 import CElementwise
 import Foundation
 
-/// Elementwise kernels of the forward pass on `SIMD8<Float>` lanes.
+/// Elementwise kernels of the forward pass: softmax and residual + LayerNorm call the C kernels
+/// of `CElementwise` (16 lanes, cloned per x86-64 level); bias + activation after an OpenBLAS
+/// product (packed oneDNN products apply them themselves) and the pooler run here on
+/// `SIMD8<Float>` lanes, which Swift compiles for the x86-64 baseline (SSE2).
 ///
 /// TensorFlow evaluates `exp`/`erf` with Eigen's vectorised float approximations, not with
 /// correctly rounded libm calls; these are our own approximations of comparable accuracy
-/// (relative error of exp ≈ 1e-7, absolute error of erf ≤ 2e-7), fast enough that the
-/// elementwise work stays small next to the matrix products.
+/// (relative error of exp ≈ 1e-7, absolute error of erf ≤ 2e-7). The C softmax repeats `exp`'s
+/// algorithm: change both together.
 enum VectorMath {
     typealias Vector = SIMD8<Float>
     static let width = Vector.scalarCount
@@ -147,11 +150,6 @@ enum VectorMath {
     /// GELU in place over `count` floats.
     static func geluInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) {
         map(p, count: count, gelu)
-    }
-
-    /// tanh in place, with the platform's tanhf (used on small tensors only).
-    static func tanhInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { p[i] = Foundation.tanh(p[i]) }
     }
 
     /// Row-wise softmax of a `rows × cols` matrix (leading dimension `cols`), in place, the way
