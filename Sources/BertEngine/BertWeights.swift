@@ -80,17 +80,35 @@ public final class BertWeights: Sendable {
     ///     `.openBLAS` keeps sgemm (for comparisons).
     /// - Throws: `EngineError` for an invalid config, `CheckpointError` (`.missingTensor`,
     ///   `.shapeMismatch`, …) naming the file and tensor for weights that do not fit it.
-    public init(
+    public convenience init(
         config: BertConfig, store: any TensorStore, noPositionEmbeddings: Bool = false,
         precision: MatmulPrecision = .float32, library: MatmulLibrary = .oneDNN
     ) throws {
         try config.validate()
+        let h = config.hidden
+        let loader = TensorLoader(store: store)
+        // The word embeddings (half of MiniLM's bytes) are read and checked on a second thread
+        // while this one reads and packs the layers: start-up is time to the first answer.
+        let vocabSize = config.vocabSize
+        let words = BackgroundResult { try loader.load("bert/embeddings/word_embeddings", [vocabSize, h]) }
+        do {
+            try self.init(config: config, loader: loader, noPositionEmbeddings: noPositionEmbeddings,
+                          precision: precision, library: library, wordEmbeddings: words)
+        } catch {
+            // A broken word-embedding tensor is reported first, as a read in file order would.
+            _ = try words.value()
+            throw error
+        }
+    }
+
+    private init(
+        config: BertConfig, loader: TensorLoader, noPositionEmbeddings: Bool, precision: MatmulPrecision,
+        library: MatmulLibrary, wordEmbeddings: BackgroundResult<[Float]>
+    ) throws {
         self.config = config
         activation = try Activation(config.hiddenAct)
         usesPositionEmbeddings = !noPositionEmbeddings
         let h = config.hidden
-        let loader = TensorLoader(store: store)
-        wordEmbeddings = try loader.load("bert/embeddings/word_embeddings", [config.vocabSize, h])
         positionEmbeddings = noPositionEmbeddings
             ? [] : try loader.load("bert/embeddings/position_embeddings", [config.maxPositionEmbeddings, h])
         tokenTypeEmbeddings = try loader.load("bert/embeddings/token_type_embeddings", [config.typeVocabSize, h])
@@ -131,11 +149,12 @@ public final class BertWeights: Sendable {
             packedLayers = nil
         }
         self.layers = layers
-        if store.info("bert/pooler/dense/kernel") != nil || store.info("bert/pooler/dense/bias") != nil {
+        if loader.store.info("bert/pooler/dense/kernel") != nil || loader.store.info("bert/pooler/dense/bias") != nil {
             pooler = try loader.dense("bert/pooler/dense", h, h)
         } else {
             pooler = nil
         }
+        self.wordEmbeddings = try wordEmbeddings.value()
     }
 
     /// Concatenates dense layers with the same input along the output axis:

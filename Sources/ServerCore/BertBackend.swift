@@ -25,13 +25,21 @@ public struct BertBackend: PipelineBackend {
         logger.info("model config: \(files.configPath)")
         logger.info("checkpoint\(config.tunedModelDir == nil ? "" : " (override by the fine-tuned model)"): \(files.checkpointPath)")
         let bertConfig = try BertConfig(contentsOfFile: files.configPath)
-        let vocabulary = try Vocabulary(contentsOfFile: files.vocabPath)
+        // Read on a second thread while the weights load here; its errors still come first.
+        let vocabPath = files.vocabPath
+        let pendingVocabulary = BackgroundResult { try Vocabulary(contentsOfFile: vocabPath) }
         logger.info("load parameters from checkpoint...")
         // -fp16: the original computes its graph in float16; we run the dense matrix products in
         // bfloat16 where the CPU has AVX512-BF16 (float32 elsewhere) and send float16 either way.
-        weights = try BertWeights(config: bertConfig, store: files.store,
-                                  noPositionEmbeddings: config.noPositionEmbeddings,
-                                  precision: config.fp16 ? .bfloat16 : .float32)
+        do {
+            weights = try BertWeights(config: bertConfig, store: files.store,
+                                      noPositionEmbeddings: config.noPositionEmbeddings,
+                                      precision: config.fp16 ? .bfloat16 : .float32)
+        } catch {
+            _ = try pendingVocabulary.value()
+            throw error
+        }
+        let vocabulary = try pendingVocabulary.value()
         let precision = weights.matmulPrecision
         if precision.active != precision.requested {
             logger.warning("-fp16: \(precision.summary)")

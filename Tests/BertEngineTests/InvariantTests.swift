@@ -101,3 +101,16 @@ import Testing
         #expect(before == after)
     }
 }
+
+@Suite struct BackgroundResultTests {
+    struct Failure: Error, Equatable { let code: Int }
+
+    @Test func valueAndErrorAreHandedOverOnEveryCall() throws {
+        let value = BackgroundResult { (0..<1000).reduce(0, +) }
+        #expect(try value.value() == 499_500)
+        #expect(try value.value() == 499_500)
+        let failing = BackgroundResult { () throws -> Int in throw Failure(code: 7) }
+        #expect(throws: Failure(code: 7)) { try failing.value() }
+        #expect(throws: Failure(code: 7)) { try failing.value() }
+    }
+}

@@ -183,6 +183,18 @@ import Checkpoint
             expected: [8, 12], actual: [12, 8])) {
             try BertWeights(config: TinyModel.config, store: store)
         }
+        // The word embeddings are read on a second thread; their error is still the one reported
+        // when a later tensor is broken too, as a read in file order would.
+        store = TinyModel.store()
+        store.tensors["bert/embeddings/word_embeddings"] = nil
+        store.tensors["bert/encoder/layer_0/output/dense/bias"] = nil
+        #expect(throws: CheckpointError.missingTensor(path: "MemoryStore", tensor: "bert/embeddings/word_embeddings")) {
+            try BertWeights(config: TinyModel.config, store: store)
+        }
+        store.tensors["bert/embeddings/word_embeddings"] = TinyModel.store().tensors["bert/embeddings/word_embeddings"]
+        #expect(throws: CheckpointError.missingTensor(path: "MemoryStore", tensor: "bert/encoder/layer_0/output/dense/bias")) {
+            try BertWeights(config: TinyModel.config, store: store)
+        }
         var config = TinyModel.config
         config.hiddenAct = "swish"
         #expect(throws: EngineError.unsupportedActivation("swish")) {

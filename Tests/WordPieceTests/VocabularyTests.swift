@@ -74,6 +74,18 @@ import Testing
         #expect(vocabulary.token(at: -1) == nil)
     }
 
+    /// ASCII lines take a byte path: it must strip exactly Python's ASCII `isspace` set (\t \n \v \f
+    /// \r, 0x1C-0x1F, space) and keep other control characters, as the code-point path does.
+    @Test func asciiLinesStripPythonWhitespace() throws {
+        let text = Self.specials + "\t\u{0B}f\u{1C} \u{1F}\n\u{0C}g h\u{1D}\u{1E}\n\u{01}i\u{7F}\n\u{1F}\u{A0}j\u{85}\n"
+        let vocabulary = try Vocabulary(bytes: Array(text.utf8))
+        #expect(vocabulary.id(of: "f") == 4)
+        #expect(vocabulary.id(of: "g h") == 5)
+        #expect(vocabulary.id(of: "\u{01}i\u{7F}") == 6)
+        #expect(vocabulary.id(of: "j") == 7)
+        #expect(vocabulary.count == 8)
+    }
+
     /// Python dict keys compare code points: NFC and NFD spellings are different tokens.
     @Test func canonicallyEquivalentTokensStayDistinct() throws {
         let vocabulary = try Vocabulary(bytes: Array((Self.specials + "caf\u{E9}\ncafe\u{301}\n").utf8))
