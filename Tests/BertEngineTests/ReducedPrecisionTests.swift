@@ -164,6 +164,13 @@ import Checkpoint
         #expect(PackedDense.rowShapes(24, multiple: fp32) == (0, 24))
         #expect(PackedDense.rowShapes(5133, multiple: fp32) == (5120, 16))
         #expect(Set((1...8192).map { PackedDense.rowShapes($0, multiple: fp32).tail }).count == 33)
+        // Tails below 32 rows run unpadded: 0…31 exact and 29 padded ones (32…256).
+        let exact = PackedElement.float32.exactTailBelow
+        #expect(PackedDense.rowShapes(25, multiple: fp32, exactBelow: exact) == (0, 25))
+        #expect(PackedDense.rowShapes(33, multiple: fp32, exactBelow: exact) == (0, 40))
+        #expect(PackedDense.rowShapes(5133, multiple: fp32, exactBelow: exact) == (5120, 13))
+        #expect(Set((1...8192).map { PackedDense.rowShapes($0, multiple: fp32, exactBelow: exact).tail }).count == 61)
+        #expect(PackedDense.rowShapes(5, multiple: bf16, exactBelow: PackedElement.bfloat16.exactTailBelow) == (0, 16))
         for rows in 0..<2000 {
             let padded = PackedDense.paddedRows(rows, multiple: bf16)
             #expect(padded >= rows && padded < rows + 16)
