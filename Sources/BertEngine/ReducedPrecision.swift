@@ -442,7 +442,7 @@ final class PackedDense: @unchecked Sendable {
 /// A dense layer's activation as a oneDNN eltwise post-op (nil for a linear layer).
 enum FusedActivation: Hashable, Sendable {
     /// modeling.py `gelu`: `x · ½(1 + erf(x/√2))`; oneDNN evaluates erf with the same
-    /// Abramowitz–Stegun 7.1.26 polynomial as `VectorMath.erf`.
+    /// Abramowitz–Stegun 7.1.26 polynomial as our C kernel (`bss_add_bias_activate`).
     case geluErf
     case relu
     case tanh

@@ -3,6 +3,7 @@
 // same arithmetic whatever its position: a row's tail is computed in a padded local vector.
 #include "elementwise.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -48,9 +49,12 @@ typedef int32_t vi __attribute__((vector_size(64)));
     quarter_ q_ = __builtin_shufflevector(h_, h_, 0, 1, 2, 3) + __builtin_shufflevector(h_, h_, 4, 5, 6, 7); \
     (q_[0] + q_[2]) + (q_[1] + q_[3]); })
 
-// e^x as VectorMath.exp computes it: x = n·ln2 + r (Cody–Waite, ln2 split so n·ln2Hi is exact),
-// e^r by its Taylor series to degree 7, 2^n built in the exponent bits; 0 below -87.3, the
-// -10000 attention adder's e^x in TensorFlow. 1.5·2^23 added rounds to an integer.
+// e^x, approximated as TensorFlow's Eigen kernels do rather than correctly rounded (relative error
+// about 1e-7): x = n·ln2 + r with |r| <= ln2/2 (Cody–Waite, ln2 split in 0.693359375, exact in
+// float, and the rest, so n·ln2Hi is exact), e^r by its Taylor series to degree 7 (truncation
+// < 6e-9), 2^n built in the exponent bits (n <= 127: x clamped to 88); 0 below -87.3, under the
+// smallest normal float, as TensorFlow gives for the -10000 attention adder. Adding 1.5·2^23
+// rounds a float of magnitude < 2^22 to an integer and leaves it in the low mantissa bits.
 #define EXP_LANES(x) ({ \
     vf x_ = (x); \
     vf xc_ = __builtin_elementwise_min(__builtin_elementwise_max(x_, SPLAT(-87.3f)), SPLAT(88.0f)); \
@@ -68,6 +72,60 @@ typedef int32_t vi __attribute__((vector_size(64)));
     p_ = p_ * r_ + 1; \
     vi exponent_ = (((vi)shifted_ - (vi)SPLAT(12582912.0f)) + 127) << 23; \
     SELECT(x_ < -87.3f, SPLAT(0), p_ * (vf)exponent_); })
+
+// erf(x) by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7) on |x|, the sign put back from x's
+// sign bit. e^(-x^2) of the clamped argument: below e^-87.3 (|x| > 9.3) it leaves 1 - p·e = 1.
+#define ERF_LANES(x) ({ \
+    vi bits_ = (vi)(x); \
+    const vi signBit_ = (vi){0} + INT32_MIN; /* not SPLAT(-0.0f): 0 + -0 is +0 */ \
+    vi sign_ = bits_ & signBit_; \
+    vf ax_ = (vf)(bits_ & ~signBit_); \
+    vf t_ = 1.0f / (1.0f + 0.3275911f * ax_); \
+    vf q_ = SPLAT(1.061405429f); \
+    q_ = q_ * t_ - 1.453152027f; \
+    q_ = q_ * t_ + 1.421413741f; \
+    q_ = q_ * t_ - 0.284496736f; \
+    q_ = q_ * t_ + 0.254829592f; \
+    q_ = q_ * t_; \
+    vf e_ = EXP_LANES(__builtin_elementwise_max(-(ax_ * ax_), SPLAT(-87.3f))); \
+    (vf)((vi)(1.0f - q_ * e_) | sign_); })
+
+// modeling.py gelu: x · ½(1 + erf(x/√2)), x · (1/√2) being at most an ulp from x / √2.
+#define GELU_LANES(x) ({ vf g_ = (x); g_ * (0.5f * (1.0f + ERF_LANES(g_ * 0.707106781f))); })
+
+#define ACTIVATE(v, activation) ( \
+    (activation) == BSS_ACTIVATION_GELU ? GELU_LANES(v) \
+    : (activation) == BSS_ACTIVATION_RELU ? __builtin_elementwise_max((v), SPLAT(0)) : (v))
+
+BSS_CLONES
+void bss_add_bias_activate(float *p, const float *bias, size_t rows, size_t cols, int activation) {
+    const size_t bulk = cols / LANES * LANES, tail = cols - bulk;
+    for (size_t r = 0; r < rows; r++) {
+        float *row = p + r * cols;
+        if (activation == BSS_ACTIVATION_TANH) {
+            // The pooler's tanh, one row per sentence: libm's, as TensorFlow's is not vectorised here either.
+            for (size_t j = 0; j < cols; j++) row[j] = tanhf(row[j] + (bias ? bias[j] : 0));
+            continue;
+        }
+        for (size_t j = 0; j < bulk; j += LANES) {
+            vf v = LOAD(row + j);
+            if (bias) v += LOAD(bias + j);
+            STORE(row + j, ACTIVATE(v, activation));
+        }
+        if (tail) {
+            vf v = LOAD_PARTIAL(row + bulk, tail, 0);
+            if (bias) v += LOAD_PARTIAL(bias + bulk, tail, 0);
+            STORE_PARTIAL(row + bulk, ACTIVATE(v, activation), tail);
+        }
+    }
+}
+
+BSS_CLONES
+void bss_exp(float *p, size_t count) {
+    const size_t bulk = count / LANES * LANES, tail = count - bulk;
+    for (size_t j = 0; j < bulk; j += LANES) STORE(p + j, EXP_LANES(LOAD(p + j)));
+    if (tail) STORE_PARTIAL(p + bulk, EXP_LANES(LOAD_PARTIAL(p + bulk, tail, 0)), tail);
+}
 
 BSS_CLONES
 void bss_softmax_rows(float *p, size_t rows, size_t cols, const float *adder) {

@@ -1,8 +1,25 @@
 #pragma once
 // Elementwise passes of the BERT forward pass that sit between matrix products (softmax of the
-// attention scores, residual + LayerNorm), compiled once per x86-64 level and chosen at load
-// time (ifunc): Swift builds for the baseline (SSE2) and has no per-function target attribute.
+// attention scores, residual + LayerNorm, bias + activation after an OpenBLAS product), compiled
+// once per x86-64 level and chosen at load time (ifunc): Swift builds for the baseline (SSE2)
+// and has no per-function target attribute.
 #include <stddef.h>
+
+/// The activation of a dense layer (bert_config.json `hidden_act`; the pooler's tanh).
+enum {
+    BSS_ACTIVATION_LINEAR = 0,
+    BSS_ACTIVATION_RELU = 1,
+    /// modeling.py `gelu`: `x · ½(1 + erf(x / √2))`, erf by Abramowitz & Stegun 7.1.26.
+    BSS_ACTIVATION_GELU = 2,
+    BSS_ACTIVATION_TANH = 3,
+};
+
+/// `p[r][j] = activation(p[r][j] + bias[j])` over a `rows × cols` matrix, in place (`bias` may be
+/// NULL): modeling.py `dense(…, activation=…)` after the matrix product.
+void bss_add_bias_activate(float *p, const float *bias, size_t rows, size_t cols, int activation);
+
+/// `e^x` in place over `count` floats, with the arithmetic of the softmax's exponential.
+void bss_exp(float *p, size_t count);
 
 /// Row-wise softmax of a `rows × cols` matrix (leading dimension `cols`), in place, as
 /// tf.nn.softmax does it: `e^(x - max)` times `1 / sum`. With `adder` (`cols` floats), `x + adder`
