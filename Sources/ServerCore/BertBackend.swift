@@ -11,6 +11,8 @@ public struct BertBackend: PipelineBackend {
     public let weights: BertWeights
     public let pooling: PoolingStrategy
     public let layers: [Int]
+    /// Threads each worker's encoder uses (matrix products, attention, elementwise passes).
+    public let encoderThreads: Int
     /// `max_position_embeddings` of the model (the sink pads NONE-length rows to it).
     public var maxPositionEmbeddings: Int { weights.config.maxPositionEmbeddings }
 
@@ -54,10 +56,12 @@ public struct BertBackend: PipelineBackend {
             maskClsSep: config.maskClsSep, noSpecialToken: config.noSpecialToken)
         self.pooling = pooling
         self.layers = config.poolingLayer
+        // The threads chosen for each worker's matrix products (BLAS.threads, set before the load).
+        encoderThreads = BertEncoder.configureThreads(for: weights, threads: BLAS.threads)
     }
 
     public func makeEncoder(worker index: Int) throws -> any SequenceEncoder {
-        BertSequenceEncoder(backend: self, encoder: BertEncoder(weights: weights))
+        BertSequenceEncoder(backend: self, encoder: BertEncoder(weights: weights, threads: encoderThreads))
     }
 }
 

@@ -68,6 +68,24 @@ import Checkpoint
         #expect(diff <= 1e-5, "max |diff| \(diff)")
     }
 
+    /// One sequence long enough for two threads has its attention split by head instead of by
+    /// sequence; each head must still see the whole sequence and write its own columns.
+    @Test func oneLongSequenceOnTwoThreadsMatchesReference() throws {
+        let store = TinyModel.store()
+        let weights = try BertWeights(config: TinyModel.config, store: store)
+        let n = TinyModel.config.maxPositionEmbeddings
+        let ids = (0..<n).map { Int32($0 == 0 ? 2 : $0 == n - 1 ? 3 : 4 + ($0 * 7) % 25) }
+        let mask = (0..<n).map { Int32($0 % 11 == 5 ? 0 : 1) }
+        let batch = EncoderBatch(count: 1, seqLen: n, inputIds: ids, inputMask: mask,
+                                 inputTypeIds: (0..<n).map { Int32($0 < n / 2 ? 0 : 1) })
+        let twoThreads = try BertEncoder(weights: weights, threads: 2).encode(batch, pooling: .none, layers: [-1])
+        let oneThread = try BertEncoder(weights: weights, threads: 1).encode(batch, pooling: .none, layers: [-1])
+        let expected = TinyModel.reference(store, batch, pooling: .none, layers: [-1])
+        let diff = zip(twoThreads.values, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? .infinity
+        #expect(diff <= 2e-5, "max relative diff \(diff)")
+        #expect(twoThreads.values == oneThread.values)
+    }
+
     /// A batch split into passes of at most `maxTokensPerPass` tokens gives every row the same
     /// output as one pass (rows are independent; only the scratch memory differs). 1 puts every
     /// row in a pass of its own, 12 splits between rows of 4, 6, 4, 9 (or 1) tokens.

@@ -2,7 +2,7 @@
 //
 // usage: engine-benchmark [model_dir] [--batch 256] [--seq 25] [--threads 2] [--layer -2] [--rounds 5]
 //                         [--encoder-threads N]   (default: as many as OpenBLAS)
-//                         [--ids FILE [--json]]
+//                         [--ids FILE [--json] [--encode-only]] [--encode-openblas-threads N]
 //                         [--precision fp32|fp32-openblas|bf16|both|fp32-both]
 // model_dir defaults to $BSS_RIG_DIR/minilm-tf1 (~/.cache/bert-serving-swift/rig/minilm-tf1).
 //
@@ -34,6 +34,10 @@ struct Options {
     /// A file of tokenized sentences (see the usage above); nil: synthetic full-length rows.
     var idsPath: String?
     var json = false
+    /// `--encode-only`: no dense-only rounds between encode passes (for profiling the encoder).
+    var encodeOnly = false
+    /// `--encode-openblas-threads N`: OpenBLAS threads while encoding, instead of the server's choice.
+    var encodeOpenBLASThreads: Int?
     /// "fp32", "fp32-openblas", "bf16", "both" or "fp32-both".
     var precision = "fp32"
 }
@@ -65,6 +69,8 @@ func parseOptions() -> Options {
             }
             options.idsPath = path
         case "--json": options.json = true
+        case "--encode-only": options.encodeOnly = true
+        case "--encode-openblas-threads": options.encodeOpenBLASThreads = int()
         case "--precision":
             guard let p = args.popFirst(), ["fp32", "fp32-openblas", "bf16", "both", "fp32-both"].contains(p) else {
                 FileHandle.standardError.write(
@@ -131,6 +137,16 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, max(0, index))]
 }
 
+/// Runs `body` with OpenBLAS set up as the server sets it for encoders of `weights` (one thread
+/// beside oneDNN, whose products and the encoder's own passes use `options.threads`), then gives
+/// OpenBLAS `options.threads` again for the sgemm rounds.
+func asServer<T>(_ weights: BertWeights, _ options: Options, _ body: () throws -> T) rethrows -> T {
+    _ = BertEncoder.configureThreads(for: weights, threads: options.threads)
+    if let n = options.encodeOpenBLASThreads { BLAS.setThreads(n) }
+    defer { BLAS.setThreads(options.threads) }
+    return try body()
+}
+
 /// Real sentences from a file of word-piece ids, in batches padded to their longest row; the
 /// encode passes alternate with the model's dense products alone, on the tokens present and on
 /// rows padded to `seq`, so the bounds see the same machine load as the encoder.
@@ -172,19 +188,22 @@ func runSentences(options: Options, config: BertConfig, weights: BertWeights, lo
     let presentDenseFlops = lengths.reduce(0.0) { $0 + dense.flops(tokens: $1.reduce(0, +)) }
     let paddedDenseFlops = lengths.reduce(0.0) { $0 + dense.flops(tokens: $1.count * options.seqLen) }
 
-    let encoder = BertEncoder(weights: weights, threads: options.encoderThreads)
-    _ = try encoder.encode(batches[0], pooling: .reduceMean, layers: [options.layer])  // workspace growth
+    let encoder = BertEncoder(weights: weights, threads: options.encoderThreads ?? options.threads)
+    _ = try asServer(weights, options) { try encoder.encode(batches[0], pooling: .reduceMean, layers: [options.layer]) }  // workspace growth
     dense.run(tokens: lengths[0].reduce(0, +))
     var passSeconds: [Double] = [], callSeconds: [Double] = []
     var presentDense: [Double] = [], paddedDense: [Double] = []
     for _ in 0..<options.rounds {
-        let passStart = now()
-        for batch in batches {
-            let t = now()
-            _ = try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer])
-            callSeconds.append(now() - t)
+        try asServer(weights, options) {
+            let passStart = now()
+            for batch in batches {
+                let t = now()
+                _ = try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer])
+                callSeconds.append(now() - t)
+            }
+            passSeconds.append(now() - passStart)
         }
-        passSeconds.append(now() - passStart)
+        if options.encodeOnly { continue }
         var t = now()
         for lens in lengths { dense.run(tokens: lens.reduce(0, +)) }
         presentDense.append(now() - t)
@@ -194,6 +213,11 @@ func runSentences(options: Options, config: BertConfig, weights: BertWeights, lo
     }
     let n = Double(rows.count)
     let pass = percentile(passSeconds, 50)
+    if options.encodeOnly {
+        print(String(format: "encode           %.1f sentences/s (median of %d passes), call p50 %.2f ms p99 %.2f ms",
+                     n / pass, options.rounds, percentile(callSeconds, 50) * 1e3, percentile(callSeconds, 99) * 1e3))
+        return
+    }
     let presentRate = presentDenseFlops / percentile(presentDense, 50)
     let paddedRate = paddedDenseFlops / percentile(paddedDense, 50)
     let presentBound = n / (presentFlops / presentRate)
@@ -251,22 +275,26 @@ func comparePrecisions(options: Options, config: BertConfig, store: any TensorSt
     let batch = EncoderBatch(
         count: count, seqLen: seqLen, inputIds: ids, inputMask: [Int32](repeating: 1, count: count * seqLen),
         inputTypeIds: [Int32](repeating: 0, count: count * seqLen))
-    let encoders = [(names.0, BertEncoder(weights: first, threads: options.encoderThreads)),
-                    (names.1, BertEncoder(weights: other, threads: options.encoderThreads))]
+    let encoders = [(names.0, BertEncoder(weights: first, threads: options.encoderThreads ?? options.threads)),
+                    (names.1, BertEncoder(weights: other, threads: options.encoderThreads ?? options.threads))]
     var seconds: [[Double]] = [[], []]
     var outputs: [[Float]] = [[], []]
     for (i, (_, encoder)) in encoders.enumerated() {  // warm-up: workspace growth, primitive creation
-        outputs[i] = try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer]).values
+        outputs[i] = try asServer(encoder.weights, options) {
+            try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer]).values
+        }
     }
     // Calls per round: at least ~0.2 s of work, so batch-1 timings are not all clock noise.
     let t0 = now()
-    _ = try encoders[0].1.encode(batch, pooling: .reduceMean, layers: [options.layer])
+    _ = try asServer(first, options) { try encoders[0].1.encode(batch, pooling: .reduceMean, layers: [options.layer]) }
     let calls = max(1, Int(0.2 / max(now() - t0, 1e-6)))
     for _ in 0..<options.rounds {
         for (i, (_, encoder)) in encoders.enumerated() {
-            let t = now()
-            for _ in 0..<calls { _ = try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer]) }
-            seconds[i].append((now() - t) / Double(calls))
+            try asServer(encoder.weights, options) {
+                let t = now()
+                for _ in 0..<calls { _ = try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer]) }
+                seconds[i].append((now() - t) / Double(calls))
+            }
         }
     }
     var worstCosine = 1.0
@@ -340,7 +368,7 @@ do {
         try runSentences(options: options, config: config, weights: weights, loadSeconds: loadSeconds)
         exit(0)
     }
-    let encoder = BertEncoder(weights: weights, threads: options.encoderThreads)
+    let encoder = BertEncoder(weights: weights, threads: options.encoderThreads ?? options.threads)
 
     // Full-length rows ([CLS] w … w [SEP]) with deterministic word ids.
     let count = options.batch, seqLen = options.seqLen
@@ -362,16 +390,16 @@ do {
     let flops = dense.flops + attentionFlops
 
     // Encode and the sgemm-only pass alternate, so both see the same machine load; best of N.
-    _ = try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer])  // warm-up: workspace growth
+    _ = try asServer(weights, options) { try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer]) }  // warm-up
     dense.run()
     // The same encode with attention and elementwise passes on one thread, for comparison.
     let serial = BertEncoder(weights: weights, threads: 1)
-    _ = try serial.encode(batch, pooling: .reduceMean, layers: [options.layer])
+    _ = try asServer(weights, options) { try serial.encode(batch, pooling: .reduceMean, layers: [options.layer]) }
     var bestEncode = Double.infinity, bestDense = Double.infinity, bestSerial = Double.infinity
     var totalEncode = 0.0
     for _ in 0..<options.rounds {
         var t = now()
-        _ = try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer])
+        _ = try asServer(weights, options) { try encoder.encode(batch, pooling: .reduceMean, layers: [options.layer]) }
         let dt = now() - t
         bestEncode = min(bestEncode, dt)
         totalEncode += dt
@@ -379,7 +407,7 @@ do {
         dense.run()
         bestDense = min(bestDense, now() - t)
         t = now()
-        _ = try serial.encode(batch, pooling: .reduceMean, layers: [options.layer])
+        _ = try asServer(weights, options) { try serial.encode(batch, pooling: .reduceMean, layers: [options.layer]) }
         bestSerial = min(bestSerial, now() - t)
     }
     let mean = totalEncode / Double(options.rounds)
@@ -390,7 +418,7 @@ do {
     print("openblas         core \(BLAS.coreName), threads \(BLAS.threads), \(BLAS.configuration)")
     print("env              OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "-")")
     print(String(format: "weights load     %.2f s", loadSeconds))
-    print("encoder threads  \(options.encoderThreads.map(String.init) ?? "as OpenBLAS")")
+    print("encoder threads  \(options.encoderThreads ?? options.threads) (OpenBLAS: one beside oneDNN, as the server)")
     print("batch            \(count) x \(seqLen), pooling REDUCE_MEAN layer \(options.layer) (\(layersRun) layers run)")
     print(String(format: "encode           best %.1f ms, mean %.1f ms over %d rounds", bestEncode * 1e3, mean * 1e3, options.rounds))
     print(String(format: "sentences/s      best %.0f, mean %.0f", Double(count) / bestEncode, Double(count) / mean))
