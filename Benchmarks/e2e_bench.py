@@ -18,17 +18,19 @@ import csv
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 import numpy as np
 from bert_serving.client import BertClient
 
-RIG = os.environ.get('BSS_RIG_DIR', os.path.expanduser('~/.cache/bert-serving-swift/rig'))
+RIG = os.path.abspath(os.environ.get('BSS_RIG_DIR', os.path.expanduser('~/.cache/bert-serving-swift/rig')))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -143,7 +145,7 @@ def server_command(kind, model, port, port_out, args):
              '-pooling_layer', '-1', '-num_worker', str(args.num_worker),
              '-max_batch_size', str(max(256, args.batch))]
     if kind in ('ours', 'ours-fp16'):
-        bin_dir = os.environ.get('BSS_BIN_DIR', os.path.join(ROOT, '.build/release'))
+        bin_dir = os.path.abspath(os.environ.get('BSS_BIN_DIR', os.path.join(ROOT, '.build/release')))
         mdir = model_dir(model, getattr(args, 'model_format', 'tf1'))
         precision = ['-fp16'] if kind == 'ours-fp16' else []
         return [os.path.join(bin_dir, 'bert-serving-start'), '-model_dir', mdir] + flags + precision
@@ -182,9 +184,12 @@ class RunningServer:
         self.kind, self.model = kind, model
         self.port, self.port_out = free_port(), free_port()
         cmd = server_command(kind, model, self.port, self.port_out, args)
+        # Its own working directory: the original binds its ipc:// sockets in a temporary directory
+        # made in the current one (helper.auto_bind, "ipc://*") and leaves them behind.
+        self.workdir = tempfile.mkdtemp(prefix='bss-bench-server-')
         self.t0 = time.time()
         self.log = open(log_path, 'wb') if log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, start_new_session=True)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, start_new_session=True, cwd=self.workdir)
         self.sampler = RssSampler(self.proc.pid)
         self.sampler.start()
         self.client = None
@@ -253,6 +258,7 @@ class RunningServer:
         self.proc.wait()
         if self.log is not subprocess.DEVNULL:
             self.log.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def run_server(kind, model, sentences, args):
