@@ -43,7 +43,8 @@ public final class BertEncoder {
     /// OpenBLAS only computes attention's small per-(sequence, head) products, which the encoder
     /// already spreads over its own threads: a threaded OpenBLAS call there competed with the
     /// encoder's other thread for the cores and its idle worker spun in `sched_yield`, so OpenBLAS
-    /// gets one thread (all-MiniLM-L6-v2, 32 sentences of 100–120 tokens, 2 cores: +25 % sentences/s).
+    /// gets one thread (all-MiniLM-L6-v2, 32 sentences of 100–120 tokens, 2 cores: +15 % sentences/s,
+    /// median of 5 A/B pairs).
     public static func configureThreads(for weights: BertWeights, threads: Int) -> Int {
         BLAS.setThreads(weights.packedLayers != nil ? 1 : threads)
         return max(1, threads)

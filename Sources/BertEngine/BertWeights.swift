@@ -101,6 +101,7 @@ public final class BertWeights: Sendable {
         }
     }
 
+    /// Everything but the word embeddings, which `wordEmbeddings` is reading meanwhile.
     private init(
         config: BertConfig, loader: TensorLoader, noPositionEmbeddings: Bool, precision: MatmulPrecision,
         library: MatmulLibrary, wordEmbeddings: BackgroundResult<[Float]>

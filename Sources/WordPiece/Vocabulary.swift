@@ -52,7 +52,7 @@ public struct Vocabulary: Sendable {
             lineNumber += 1
             if line.allSatisfy({ $0 < 0x80 }) {
                 // ASCII, as nearly every line of a BERT vocabulary: bytes are code points, so strip
-                // the bytes (decoding each line to code points and back was a fifth of start-up).
+                // the bytes (decoding each line to code points and back was a tenth of start-up).
                 let first = line.firstIndex { !properties.isPythonWhitespace(UInt32($0)) }
                 let last = line.lastIndex { !properties.isPythonWhitespace(UInt32($0)) }
                 if let first, let last {
