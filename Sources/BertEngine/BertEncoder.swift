@@ -2,7 +2,8 @@ import COpenBLAS
 import Dispatch
 
 /// The BERT forward pass and graph.py's pooling, on oneDNN (dense layers, kernels packed at
-/// load) and OpenBLAS (attention; the dense layers too where oneDNN has no packed kernel).
+/// load; OpenBLAS where oneDNN has no packed kernel, and for the pooler), attention and the
+/// elementwise passes in C kernels (`CElementwise`).
 ///
 /// One encoder per worker thread: it owns its `Workspace`, so an encoder must not be used by
 /// several threads at once; the `BertWeights` it reads may be shared by any number of encoders.
@@ -40,11 +41,11 @@ public final class BertEncoder {
 
     /// Sets OpenBLAS up (process-wide) for encoders of `weights` that may each use `threads`
     /// cores, and returns the `threads` to give them. When oneDNN multiplies the dense kernels,
-    /// OpenBLAS only computes attention's small per-(sequence, head) products, which the encoder
-    /// already spreads over its own threads: a threaded OpenBLAS call there competed with the
-    /// encoder's other thread for the cores and its idle worker spun in `sched_yield`, so OpenBLAS
-    /// gets one thread (all-MiniLM-L6-v2, 32 sentences of 100–120 tokens, 2 cores: +15 % sentences/s,
-    /// median of 5 A/B pairs).
+    /// OpenBLAS only computes the pooler (and, before the attention kernel, attention's small
+    /// per-(sequence, head) products, which the encoder spreads over its own threads): a threaded
+    /// OpenBLAS call there competed with the encoder's other thread for the cores and its idle
+    /// worker spun in `sched_yield`, so OpenBLAS gets one thread (all-MiniLM-L6-v2, 32 sentences
+    /// of 100–120 tokens, 2 cores: +15 % sentences/s, median of 5 A/B pairs).
     public static func configureThreads(for weights: BertWeights, threads: Int) -> Int {
         BLAS.setThreads(weights.packedLayers != nil ? 1 : threads)
         return max(1, threads)
@@ -153,7 +154,7 @@ public final class BertEncoder {
         let lastLayer = pooling == .clsPooled ? config.layers - 1 : resolved.max() ?? 0
         // Elementwise passes and attention use as many threads as each matrix product.
         let parts = max(1, min(threads ?? BLAS.threads, tokens / 16))
-        ws.reserveAttention(maxLength: maxLength, threads: parts)
+        ws.reserveAttention(maxLength: maxLength, headDim: config.headDim, threads: parts)
         if weights.packedLayers != nil { ReducedPrecision.setThreads(threads ?? BLAS.threads) }
         for l in 0...lastLayer {
             try batch.inputMask.withUnsafeBufferPointer { (mask) throws(EngineError) in
@@ -432,8 +433,9 @@ public final class BertEncoder {
     }
 
     /// modeling.py `attention_layer` for sequences `rows` and `heads`, per (sequence, head) on
-    /// strided views of `qkv` (lda = 3H): scores = q·kᵀ · 1/√d, plus `(1 - mask) * -10000` per
-    /// key, softmax, times v. Uses the scratch of `thread`.
+    /// strided views of `qkv` (lda = 3H): `softmax(q·kᵀ · 1/√d + (1 - mask) · -10000) · v`, in
+    /// one C call each (it replaced two OpenBLAS sgemm calls and a softmax pass, which packed
+    /// their operands for every ~25 × 25 × 32 product). Uses the scratch of `thread`.
     private func attention(
         rows: Range<Int>, heads: Range<Int>, mask: UnsafePointer<Int32>, seqLen: Int, thread: Int
     ) {
@@ -445,7 +447,7 @@ public final class BertEncoder {
         let ws = workspace
         let qkv = ws.qkv.pointer
         let context = ws.context.pointer
-        let scores = ws.scores.pointer + thread * ws.maxLength * ws.maxLength
+        let scratch = ws.attentionScratch.pointer + thread * ws.attentionScratchStride
         let adder = ws.keyAdder.pointer + thread * ws.maxLength
         for row in rows {
             let n = ws.lengths[row]
@@ -458,17 +460,10 @@ public final class BertEncoder {
             }
             for head in heads {
                 let q = qkv + base * ld + head * d
-                let k = q + h
-                let v = q + 2 * h
-                // q[n, d] · k[n, d]ᵀ · scale -> scores[n, n]
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(d),
-                    scale, q, Int32(ld), k, Int32(ld), 0, scores, Int32(n))
-                VectorMath.softmaxRows(scores, rows: n, cols: n, adding: masked ? UnsafePointer(adder) : nil)
-                // scores[n, n] · v[n, d] -> context[n, d] (ldc = H)
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(d), Int32(n),
-                    1, scores, Int32(n), v, Int32(ld), 0, context + base * h + head * d, Int32(h))
+                VectorMath.attention(
+                    q: q, k: q + h, v: q + 2 * h, ld: ld, n: n, d: d, scale: scale,
+                    adding: masked ? UnsafePointer(adder) : nil, into: context + base * h + head * d, ldo: h,
+                    scratch: scratch)
             }
         }
     }

@@ -1,8 +1,8 @@
 import CElementwise
 
-/// Elementwise kernels of the forward pass, all in the C target `CElementwise` (16 lanes, cloned
-/// per x86-64 level): Swift compiles for the x86-64 baseline, so the same loops written here ran
-/// on SSE2 lanes without FMA. Bias + activation runs here only after an OpenBLAS product (packed
+/// Attention and the elementwise kernels of the forward pass, all in the C target `CElementwise`
+/// (16 lanes, cloned per x86-64 level): Swift compiles for the x86-64 baseline, so the same loops
+/// written here ran on SSE2 lanes without FMA. Bias + activation runs here only after an OpenBLAS product (packed
 /// oneDNN products apply them themselves) and for the pooler.
 ///
 /// TensorFlow evaluates `exp`/`erf` with Eigen's vectorised float approximations, not with
@@ -27,11 +27,20 @@ enum VectorMath {
         bss_exp(p, count)
     }
 
-    /// Row-wise softmax of a `rows × cols` matrix (leading dimension `cols`), in place, the way
-    /// tf.nn.softmax computes it: `exp(x - max)`, then times `1 / sum`; with `adder`, of
-    /// `x + adder` per row (`cols` floats).
-    static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, adding adder: UnsafePointer<Float>? = nil) {
-        bss_softmax_rows(p, rows, cols, adder)
+    /// One head of one sequence of attention: `out = softmax(q·kᵀ · scale + adder) · v` over `n`
+    /// positions of width `d` (rows `ld` floats apart in q, k, v; `ldo` in out), with
+    /// `scratch` of `attentionScratchCount(n:d:)` floats.
+    static func attention(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int, n: Int, d: Int,
+        scale: Float, adding adder: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>, ldo: Int,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
+        bss_attention(q, k, v, ld, n, d, scale, adder, out, ldo, scratch)
+    }
+
+    /// Floats of scratch `attention` needs for `n` positions of width `d`.
+    static func attentionScratchCount(n: Int, d: Int) -> Int {
+        bss_attention_scratch_floats(n, d)
     }
 
     /// `rows` LayerNorms of width `cols` over `x + residual`, written to `x` (residual may be

@@ -37,12 +37,14 @@ final class Workspace {
     var attention = ScratchBuffer()
     /// Feed-forward activations `[tokens, intermediate]`.
     var intermediate = ScratchBuffer()
-    /// Scores of one (sequence, head) per thread, `[threads, maxLength, maxLength]`.
-    var scores = ScratchBuffer()
+    /// Scratch of `VectorMath.attention` (kᵀ and scores of one (sequence, head)) per thread,
+    /// `[threads, attentionScratchStride]`.
+    var attentionScratch = ScratchBuffer()
     /// Attention adder of one sequence's keys per thread, `[threads, maxLength]`.
     var keyAdder = ScratchBuffer()
-    /// The row stride of `scores` / `keyAdder` for the current batch.
+    /// The stride of `keyAdder` and of `attentionScratch` for the current batch.
     private(set) var maxLength = 0
+    private(set) var attentionScratchStride = 0
     /// Pooler input / output `[count, hidden]`.
     var poolerIn = ScratchBuffer()
     var poolerOut = ScratchBuffer()
@@ -68,10 +70,12 @@ final class Workspace {
         poolerOut.reserve(count * config.hidden)
     }
 
-    /// Grows the attention scratch for `threads` threads and sequences up to `maxLength`.
-    func reserveAttention(maxLength: Int, threads: Int) {
+    /// Grows the attention scratch for `threads` threads and sequences up to `maxLength` of heads
+    /// `headDim` wide.
+    func reserveAttention(maxLength: Int, headDim: Int, threads: Int) {
         self.maxLength = maxLength
-        scores.reserve(threads * maxLength * maxLength)
+        attentionScratchStride = VectorMath.attentionScratchCount(n: maxLength, d: headDim)
+        attentionScratch.reserve(threads * attentionScratchStride)
         keyAdder.reserve(threads * maxLength)
     }
 }

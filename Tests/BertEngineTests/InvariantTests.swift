@@ -94,10 +94,10 @@ import Testing
         let batch = try Self.plainInput()
         _ = try encoder.encode(batch, pooling: .reduceMean, layers: [-2])
         let ws = encoder.workspace
-        let before = (ws.hidden.pointer, ws.hidden.capacity, ws.intermediate.pointer, ws.qkv.pointer, ws.scores.pointer)
+        let before = (ws.hidden.pointer, ws.hidden.capacity, ws.intermediate.pointer, ws.qkv.pointer, ws.attentionScratch.pointer)
         _ = try encoder.encode(batch.rows([3, 1, 2]), pooling: .reduceMax, layers: [-1])
         _ = try encoder.encode(batch, pooling: .none, layers: [-2, -1])
-        let after = (ws.hidden.pointer, ws.hidden.capacity, ws.intermediate.pointer, ws.qkv.pointer, ws.scores.pointer)
+        let after = (ws.hidden.pointer, ws.hidden.capacity, ws.intermediate.pointer, ws.qkv.pointer, ws.attentionScratch.pointer)
         #expect(before == after)
     }
 }

@@ -40,16 +40,6 @@ import Testing
         }
     }
 
-    @Test func softmaxRowsSumToOne() {
-        var scores: [Float] = [1, 2, 3, -10000, 0.5, 0.5, 0.5, 0.5, 30, -30, 0, 1]
-        scores.withUnsafeMutableBufferPointer { VectorMath.softmaxRows($0.baseAddress!, rows: 3, cols: 4) }
-        #expect(scores[3] == 0)
-        for r in 0..<3 {
-            #expect(abs(scores[(r * 4)..<(r * 4 + 4)].reduce(0, +) - 1) < 1e-6)
-        }
-        #expect(scores[4...7].allSatisfy { $0 == 0.25 })
-    }
-
     @Test func layerNormHasZeroMeanUnitVariance() {
         var x: [Float] = (0..<37).map { Float($0 * $0 % 11) - 4 }
         let gamma = [Float](repeating: 1, count: 37), beta = [Float](repeating: 0, count: 37)
@@ -67,30 +57,67 @@ import Testing
         (0..<count).map { Float(($0 * 7919 + seed * 104_729) % 2001 - 1000) / 1000 * scale }
     }
 
-    /// The C kernel's 16-lane bulk and padded tail at every width up to 40, with and without a
-    /// mask adder, against softmax in Double.
-    @Test(arguments: 1...40)
-    func softmaxMatchesDoubleAtEveryWidth(_ cols: Int) {
-        let rows = 3
-        let scores = Self.values(rows * cols, seed: cols, scale: 8)
-        let adder: [Float] = (0..<cols).map { $0 % 5 == 3 ? -10000 : 0 }
-        for masked in [false, true] {
-            var out = scores
-            out.withUnsafeMutableBufferPointer { p in
-                adder.withUnsafeBufferPointer { a in
-                    VectorMath.softmaxRows(p.baseAddress!, rows: rows, cols: cols, adding: masked ? a.baseAddress! : nil)
+    /// The attention kernel (q·kᵀ, softmax, · v for one sequence and head) against Double at
+    /// lengths around its 16-key tiles and its blocks of 4 and 8 queries, at head widths around
+    /// its 16-column chunks, with and without a mask adder, on strided rows as in the fused
+    /// projection. Columns of `out` past the head are left alone, and a masked key's weight is
+    /// exactly 0 (its value, however large, changes nothing).
+    @Test(arguments: [1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 25, 31, 32, 33, 40, 63, 64, 65, 128])
+    func attentionMatchesDouble(_ n: Int) {
+        for d in [1, 7, 16, 17, 26, 32, 33, 48, 64] {
+            let ld = 3 * d + 5, ldo = d + 3
+            let scale = 1 / Float(d).squareRoot()
+            let qkv = Self.values(n * ld, seed: n * 31 + d, scale: 2)
+            let adder: [Float] = (0..<n).map { $0 % 5 == 3 ? -10000 : 0 }
+            for masked in [false, true] {
+                let out = Self.attention(qkv, ld: ld, n: n, d: d, scale: scale, adder: masked ? adder : nil, ldo: ldo)
+                for i in 0..<n {
+                    var scores = (0..<n).map { j in
+                        (0..<d).reduce(0.0) { $0 + Double(qkv[i * ld + $1]) * Double(qkv[j * ld + d + $1]) }
+                            * Double(scale) + (masked ? Double(adder[j]) : 0)
+                    }
+                    let top = scores.max()!
+                    scores = scores.map { Foundation.exp($0 - top) }
+                    let sum = scores.reduce(0, +)
+                    for c in 0..<d {
+                        let expected = (0..<n).reduce(0.0) { $0 + scores[$1] / sum * Double(qkv[$1 * ld + 2 * d + c]) }
+                        #expect(abs(Double(out[i * ldo + c]) - expected) <= 1e-5, "n \(n) d \(d) row \(i) col \(c) masked \(masked)")
+                    }
+                    #expect(out[(i * ldo + d)..<(i * ldo + ldo)].allSatisfy { $0 == 12345 }, "n \(n) d \(d) row \(i)")
                 }
-            }
-            for r in 0..<rows {
-                let x = (0..<cols).map { Double(scores[r * cols + $0]) + (masked ? Double(adder[$0]) : 0) }
-                let m = x.max()!
-                let e = x.map { Foundation.exp($0 - m) }
-                let s = e.reduce(0, +)
-                for c in 0..<cols {
-                    #expect(abs(Double(out[r * cols + c]) - e[c] / s) <= 1e-6, "row \(r) col \(c) masked \(masked)")
+                if masked, n > 3 {
+                    var loud = qkv
+                    for j in 0..<n where adder[j] != 0 {
+                        for c in 0..<d { loud[j * ld + 2 * d + c] = 1e6 }
+                    }
+                    #expect(Self.attention(loud, ld: ld, n: n, d: d, scale: scale, adder: adder, ldo: ldo) == out)
                 }
             }
         }
+    }
+
+    /// `VectorMath.attention` over rows of `qkv` (Q | K | V at columns 0, d and 2d of rows `ld`
+    /// apart), into rows `ldo` apart prefilled with 12345.
+    static func attention(_ qkv: [Float], ld: Int, n: Int, d: Int, scale: Float, adder: [Float]?, ldo: Int) -> [Float] {
+        var out = [Float](repeating: 12345, count: n * ldo)
+        var scratch = [Float](repeating: .nan, count: VectorMath.attentionScratchCount(n: n, d: d))
+        qkv.withUnsafeBufferPointer { x in
+            let q = x.baseAddress!
+            out.withUnsafeMutableBufferPointer { o in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    if let adder {
+                        adder.withUnsafeBufferPointer { a in
+                            VectorMath.attention(q: q, k: q + d, v: q + 2 * d, ld: ld, n: n, d: d, scale: scale,
+                                                 adding: a.baseAddress!, into: o.baseAddress!, ldo: ldo, scratch: s.baseAddress!)
+                        }
+                    } else {
+                        VectorMath.attention(q: q, k: q + d, v: q + 2 * d, ld: ld, n: n, d: d, scale: scale,
+                                             adding: nil, into: o.baseAddress!, ldo: ldo, scratch: s.baseAddress!)
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// LayerNorm of `x + residual` at every width from 2 to 40 against Double (width 1 has
