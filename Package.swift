@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"], resources: [.copy("Resources")]),
         .testTarget(name: "BertEngineTests", dependencies: ["BertEngine", "Checkpoint", "WordPiece"], resources: [.copy("Resources")]),
         .testTarget(name: "ArgparseCompatTests", dependencies: ["ArgparseCompat"], resources: [.copy("Resources")]),
-        .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
+        .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore", "WordPiece"]),
         .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "ServerCore", "ZeroMQ", "ArgparseCompat"]),
         .testTarget(name: "CaptureFormatTests", dependencies: ["CaptureFormat"]),
         .testTarget(name: "BenchmarkRunnerTests", dependencies: ["BenchmarkRunner", "ArgparseCompat"], resources: [.copy("Resources")]),

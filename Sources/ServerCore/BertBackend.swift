@@ -60,12 +60,19 @@ public struct BertBackend: PipelineBackend {
         encoderThreads = BertEncoder.configureThreads(for: weights, threads: BLAS.threads)
     }
 
+    public func tokenize(_ payload: EncodePayload) -> TokenizedBatch {
+        switch payload {
+        case .texts(let t): TokenizedBatch(features: converter.convert(.texts(t)))
+        case .tokenized(let t): TokenizedBatch(features: converter.convert(.tokenized(t)))
+        }
+    }
+
     public func makeEncoder(worker index: Int) throws -> any SequenceEncoder {
         BertSequenceEncoder(backend: self, encoder: BertEncoder(weights: weights, threads: encoderThreads))
     }
 }
 
-/// One worker's tokenizer + encoder; used on that worker's thread only.
+/// One worker's encoder; used on that worker's encoding thread only.
 final class BertSequenceEncoder: SequenceEncoder {
     let backend: BertBackend
     let encoder: BertEncoder
@@ -75,13 +82,8 @@ final class BertSequenceEncoder: SequenceEncoder {
         self.encoder = encoder
     }
 
-    func encode(_ payload: EncodePayload) throws -> EncodedSequences {
-        let batch: TextBatch
-        switch payload {
-        case .texts(let t): batch = .texts(t)
-        case .tokenized(let t): batch = .tokenized(t)
-        }
-        let features = backend.converter.convert(batch)
+    func encode(_ batch: TokenizedBatch) throws -> EncodedSequences {
+        let features = batch.features
         let seqLen = features.first?.inputIds.count ?? 0
         var ids: [Int32] = [], mask: [Int32] = [], types: [Int32] = []
         ids.reserveCapacity(features.count * seqLen)

@@ -1,18 +1,33 @@
-/// Turns the sequences of one (partial) job into word pieces and vectors.
+import WordPiece
+
+/// Turns the sequences of one (partial) job into word pieces and vectors, in two steps: the
+/// backend tokenizes, an encoder computes.
 ///
-/// The server creates one `SequenceEncoder` per worker thread, on that thread, and uses it only
-/// there; the backend itself is shared read-only state (vocabulary, weights).
+/// Each worker tokenizes on its receiving thread and encodes on its encoding thread, so the next
+/// job is tokenized while the current one is computed. The server creates one `SequenceEncoder`
+/// per worker, on its encoding thread, and uses it only there; the backend itself is shared
+/// read-only state (vocabulary, weights).
 public protocol PipelineBackend: Sendable {
+    /// `convert_lst_to_features` for every sequence of `payload`, in order; thread-safe.
+    func tokenize(_ payload: EncodePayload) -> TokenizedBatch
     /// Builds worker `index`'s encoder (its own scratch buffers).
     func makeEncoder(worker index: Int) throws -> any SequenceEncoder
 }
 
 /// One worker's encoder: used by one thread only.
 public protocol SequenceEncoder: AnyObject {
-    /// Encodes every sequence of `payload`, in order.
+    /// Encodes every sequence of `batch`, in order.
     /// - Returns: the word pieces of each sequence (`InputFeatures.tokens`) and the pooled
     ///   output, `[count, dim]` or `[count, seqLen, dim]` (NONE pooling) as float32.
-    func encode(_ payload: EncodePayload) throws -> EncodedSequences
+    func encode(_ batch: TokenizedBatch) throws -> EncodedSequences
+}
+
+/// The sequences of one (partial) job as the backend's tokenizer left them.
+public struct TokenizedBatch: Sendable, Equatable {
+    public var features: [InputFeatures]
+    public var count: Int { features.count }
+
+    public init(features: [InputFeatures]) { self.features = features }
 }
 
 /// The result of encoding one batch.

@@ -1,24 +1,32 @@
 import Foundation
 import Testing
+import WordPiece
 import ZeroMQ
 @testable import ServerCore
 
-/// Test double for pipeline-only tests: row i of a batch is `[scalar count of text i, first scalar]`.
-/// "boom" makes the batch fail, as an engine error would.
+/// Test double for pipeline-only tests: row i of a batch is `[scalar count of text i, first scalar]`
+/// (`[token count, -1]` for pre-tokenized input). "boom" makes the batch fail, as an engine error would.
 struct FakeBackend: PipelineBackend {
     struct Boom: Error, CustomStringConvertible { var description: String { "engine exploded" } }
     final class Encoder: SequenceEncoder {
-        func encode(_ payload: EncodePayload) throws -> EncodedSequences {
-            guard case .texts(let texts) = payload else {
-                guard case .tokenized(let lists) = payload else { throw Boom() }
-                return EncodedSequences(tokens: lists, shape: [lists.count, 2],
-                                        values: lists.flatMap { [Float($0.count), -1] })
-            }
-            if texts.contains("boom") { throw Boom() }
-            return EncodedSequences(
-                tokens: texts.map { ["[CLS]", $0, "[SEP]"] }, shape: [texts.count, 2],
-                values: texts.flatMap { [Float($0.unicodeScalars.count), Float($0.unicodeScalars.first?.value ?? 0)] })
+        func encode(_ batch: TokenizedBatch) throws -> EncodedSequences {
+            if batch.features.contains(where: { $0.tokens.contains("boom") }) { throw Boom() }
+            return EncodedSequences(tokens: batch.features.map(\.tokens), shape: [batch.count, 2],
+                                    values: batch.features.flatMap { $0.inputIds.map(Float.init) })
         }
+    }
+    func tokenize(_ payload: EncodePayload) -> TokenizedBatch {
+        switch payload {
+        case .texts(let texts):
+            TokenizedBatch(features: texts.map {
+                Self.features(["[CLS]", $0, "[SEP]"], [Int32($0.unicodeScalars.count), Int32($0.unicodeScalars.first?.value ?? 0)])
+            })
+        case .tokenized(let lists):
+            TokenizedBatch(features: lists.map { Self.features($0, [Int32($0.count), -1]) })
+        }
+    }
+    static func features(_ tokens: [String], _ ids: [Int32]) -> InputFeatures {
+        InputFeatures(tokens: tokens, inputIds: ids, inputMask: [1, 1], inputTypeIds: [0, 0])
     }
     func makeEncoder(worker index: Int) throws -> any SequenceEncoder { Encoder() }
 }

@@ -93,11 +93,12 @@ struct WildcardSubscriberTests {
 struct SlowBackend: PipelineBackend {
     final class Encoder: SequenceEncoder {
         let inner = FakeBackend.Encoder()
-        func encode(_ payload: EncodePayload) throws -> EncodedSequences {
-            if case .texts(let t) = payload, t.contains("slow") { Thread.sleep(forTimeInterval: 1.5) }
-            return try inner.encode(payload)
+        func encode(_ batch: TokenizedBatch) throws -> EncodedSequences {
+            if batch.features.contains(where: { $0.tokens.contains("slow") }) { Thread.sleep(forTimeInterval: 1.5) }
+            return try inner.encode(batch)
         }
     }
+    func tokenize(_ payload: EncodePayload) -> TokenizedBatch { FakeBackend().tokenize(payload) }
     func makeEncoder(worker index: Int) throws -> any SequenceEncoder { Encoder() }
 }
 
