@@ -3,18 +3,19 @@ import Foundation
 import Logging
 import ZeroMQ
 
-/// One `BertWorker` (bert_serving/server/__init__.py) as two threads: the receiving thread pulls
-/// (partial) jobs from every ventilator socket and tokenizes them; the encoding thread encodes
-/// them and pushes tokens and embeddings to the sink. Between them sits a `JobHandoff` of one
-/// job, so the next job is tokenized while the current one is computed (the original tokenized
-/// inside its `input_fn` generator, in turn with the graph).
+/// One `BertWorker` (bert_serving/server/__init__.py) as a thread: pulls (partial) jobs from
+/// every ventilator socket, tokenizes and encodes them, pushes tokens and embeddings to the sink.
+/// When the next job is already waiting as the worker starts encoding one, it is received then
+/// and tokenized on a helper queue meanwhile (the original tokenized inside its `input_fn`
+/// generator, in turn with the graph); a lone job is tokenized and encoded on the worker's
+/// thread, with no handoff between threads on the one-sentence path.
 ///
 /// A job that fails is reported to the sink (which answers the client with an error) and the
 /// worker keeps serving: after a fault that is not the request's (anything but an `EngineError`
 /// refusing the input) it restarts, i.e. replaces its encoder and scratch buffers with fresh ones,
 /// keeping its sockets so no queued job is lost. Parts of jobs the sink already answered with an
-/// error are skipped. Each socket lives on the one thread that uses it: the receivers on the
-/// receiving thread, the sink socket and the encoder on the encoding thread.
+/// error are skipped. Its sockets and encoder live on its own thread; the helper queue only
+/// tokenizes.
 struct Worker: Sendable {
     let index: Int
     let context: Context
@@ -25,55 +26,65 @@ struct Worker: Sendable {
     let cancelled: CancelledJobs
     let failPoints: FailPoints
 
-    /// Jobs tokenized ahead of the one being encoded. One is enough to hide tokenization behind
-    /// the encoder; more would only take jobs from the ventilator's queue earlier, where the
-    /// priority lane can still overtake them.
-    static let jobsTokenizedAhead = 1
-
     func run(ready: Latch) {
         let logger = Logger(label: "WORKER-\(index)")
-        logger.info("use device cpu, load model from \(backendAddresses.count) sockets")
-        let handoff = JobHandoff(capacity: Self.jobsTokenizedAhead)
-        let encoderReady = Latch(), encoderDone = Latch()
-        let worker = self
-        spawn("WORKER-\(index)-ENCODE") {
-            worker.encodeJobs(from: handoff, ready: encoderReady, logger: logger)
-            handoff.close()
-            encoderDone.succeed()
-        }
         var receivers: [Socket] = []
+        var sink: Socket? = nil
         defer {
             for r in receivers { r.close() }
-            handoff.close()
-            _ = encoderDone.wait()
+            sink?.close()
         }
+        var encoder: any SequenceEncoder
         do {
+            logger.info("use device cpu, load model from \(backendAddresses.count) sockets")
+            encoder = try backend.makeEncoder(worker: index)
             for address in backendAddresses {
                 let r = try Socket(context, .pull)
                 try r.setLinger(0)
                 try r.connect(address)
                 receivers.append(r)
             }
+            let s = try Socket(context, .push)
+            try s.setLinger(0)
+            try s.connect(sinkAddress)
+            sink = s
         } catch {
             ready.fail(StartupError(component: "WORKER-\(index)", message: "\(error)"))
             return
         }
-        if case .failure(let e) = encoderReady.wait() {
-            ready.fail(e)
-            return
-        }
+        guard let sink else { return }
         logger.info("ready and listening!")
         ready.succeed()
-        let poller = Poller(receivers)
+        var inbox = Inbox(receivers)
+        let tokenizing = DispatchQueue(label: "WORKER-\(index)-TOKENIZE")
+        // The job received while the one before was encoded, its tokenization under way.
+        var ahead: JobAhead? = nil
+        var restarts = 0
         do {
-            receiving: while true {
-                let readable = try poller.poll(timeoutMilliseconds: -1)
-                // Socket 0 is the ventilator's priority lane: it is served first in every round.
-                for (i, isReadable) in readable.enumerated() where isReadable {
-                    let frames = try receivers[i].receive()
-                    guard let job = prepare(frames, socketIndex: i, logger: logger) else { continue }
-                    // Blocks while the encoder is still busy with the job before; false once it stopped.
-                    guard handoff.put(job) else { break receiving }
+            while true {
+                let job: WorkerJob
+                if let next = ahead {
+                    job = next.wait()
+                    ahead = nil
+                } else {
+                    guard let (frames, i) = try inbox.next(timeoutMilliseconds: -1),
+                          let received = check(frames, socketIndex: i, logger: logger) else { continue }
+                    job = received.tokenized(by: backend)
+                }
+                // One job at most is taken ahead: the rest stay in the ventilator's queues, where
+                // the priority lane can still overtake them.
+                if let (frames, i) = try inbox.next(timeoutMilliseconds: 0),
+                   let received = check(frames, socketIndex: i, logger: logger) {
+                    ahead = JobAhead(received, backend: backend, queue: tokenizing)
+                }
+                guard let fault = try handle(job, encoder: encoder, sink: sink, logger: logger) else { continue }
+                do {
+                    encoder = try backend.makeEncoder(worker: index)
+                    restarts += 1
+                    logger.warning("restarted with a fresh encoder after: \(fault) (restart \(restarts))")
+                } catch {
+                    // Keep the old encoder; the next fault tries again.
+                    logger.error("could not restart after: \(fault): \(error)")
                 }
             }
         } catch {
@@ -83,11 +94,12 @@ struct Worker: Sendable {
                 logger.error("worker stopped: \(error)")
             }
         }
+        _ = ahead?.wait()
     }
 
-    /// Checks and tokenizes one (partial) job on the receiving thread.
-    /// - Returns: what the encoding thread has to do with it, or nil for nothing.
-    private func prepare(_ frames: [[UInt8]], socketIndex: Int, logger: Logger) -> WorkerJob? {
+    /// Checks one (partial) job as received.
+    /// - Returns: the job to tokenize or to answer with an error, or nil for nothing.
+    private func check(_ frames: [[UInt8]], socketIndex: Int, logger: Logger) -> ReceivedJob? {
         guard frames.count == 2 else {
             logger.error("received a wrongly-formatted job (expected 2 frames, got \(frames.count))")
             return nil
@@ -101,7 +113,7 @@ struct Worker: Sendable {
             return .fail(key: key, message: error.description, count: 0)
         }
         logger.info("new job\tsocket: \(socketIndex)\tsize: \(payload.count)\tclient: \(WireError.show(key))")
-        return .encode(key: key, batch: backend.tokenize(payload))
+        return .encode(key: key, payload: payload)
     }
 
     /// Whether the sink already answered the job of `key` with an error (logged when it did).
@@ -109,42 +121,6 @@ struct Worker: Sendable {
         guard let (job, _) = PipelineFrames.parseJobKey(key), cancelled.isCancelled(job) else { return false }
         logger.info("skip job\tclient: \(WireError.show(key))\t(the request was already answered with an error)")
         return true
-    }
-
-    /// The encoding thread: makes the encoder and the sink socket, then encodes what `handoff`
-    /// brings until it is closed or the context is terminated.
-    private func encodeJobs(from handoff: JobHandoff, ready: Latch, logger: Logger) {
-        var sink: Socket? = nil
-        defer { sink?.close() }
-        var encoder: any SequenceEncoder
-        do {
-            encoder = try backend.makeEncoder(worker: index)
-            let s = try Socket(context, .push)
-            try s.setLinger(0)
-            try s.connect(sinkAddress)
-            sink = s
-        } catch {
-            ready.fail(StartupError(component: "WORKER-\(index)", message: "\(error)"))
-            return
-        }
-        guard let sink else { return }
-        ready.succeed()
-        var restarts = 0
-        do {
-            while let job = handoff.take() {
-                guard let fault = try handle(job, encoder: encoder, sink: sink, logger: logger) else { continue }
-                do {
-                    encoder = try backend.makeEncoder(worker: index)
-                    restarts += 1
-                    logger.warning("restarted with a fresh encoder after: \(fault) (restart \(restarts))")
-                } catch {
-                    // Keep the old encoder; the next fault tries again.
-                    logger.error("could not restart after: \(fault): \(error)")
-                }
-            }
-        } catch {
-            if !error.isTerminated { logger.error("encoder stopped: \(error)") }
-        }
     }
 
     /// Encodes one (partial) job and sends its result or error to the sink.
@@ -160,7 +136,7 @@ struct Worker: Sendable {
         case .encode(let k, let b):
             (key, batch) = (k, b)
         }
-        // The request may have failed elsewhere while this part waited for the encoder.
+        // The request may have failed elsewhere while this part was tokenized ahead.
         if isCancelled(key, logger: logger) { return nil }
         do {
             try failPoints.beforeEncode()

@@ -1,0 +1,67 @@
+import Foundation
+import Synchronization
+import Testing
+import ZeroMQ
+@testable import ServerCore
+
+/// FakeBackend whose encoder takes 0.2 s per batch and which records, for every tokenization,
+/// whether an encode was running at that moment.
+final class OverlapProbeBackend: PipelineBackend {
+    struct State { var encoding = false; var tokenizedWhileEncoding = 0; var tokenized = 0 }
+    let state = Mutex(State())
+
+    final class Encoder: SequenceEncoder {
+        let backend: OverlapProbeBackend
+        init(_ backend: OverlapProbeBackend) { self.backend = backend }
+        func encode(_ batch: TokenizedBatch) throws -> EncodedSequences {
+            backend.state.withLock { $0.encoding = true }
+            Thread.sleep(forTimeInterval: 0.2)
+            backend.state.withLock { $0.encoding = false }
+            return try FakeBackend.Encoder().encode(batch)
+        }
+    }
+
+    func tokenize(_ payload: EncodePayload) -> TokenizedBatch {
+        state.withLock {
+            $0.tokenized += 1
+            if $0.encoding { $0.tokenizedWhileEncoding += 1 }
+        }
+        return FakeBackend().tokenize(payload)
+    }
+
+    func makeEncoder(worker index: Int) throws -> any SequenceEncoder { Encoder(self) }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct TokenizeAheadTests {
+    @Test func aWaitingJobIsTokenizedWhileTheOneBeforeIsEncoded() throws {
+        let ctx = try Context()
+        let (port, portOut) = try freePorts(ctx)
+        var config = ServerConfig(modelDir: "/nonexistent")
+        config.port = port
+        config.portOut = portOut
+        config.bindHost = "127.0.0.1"
+        config.numWorker = 1
+        config.cpu = true
+        let backend = OverlapProbeBackend()
+        let server = try BertServer(config: config, backend: backend)
+        try server.start()
+        defer {
+            server.terminate()
+            server.wait()
+        }
+        let c = try RawClient(ctx, port: port, portOut: portOut)
+        defer { c.close() }
+        // Four requests at once: while one is encoded (0.2 s), the next has long arrived.
+        let texts = ["a", "bb", "ccc", "dddd"]
+        let ids = try texts.map { try c.send(EncodePayload.texts([$0]).json(), msgLen: 1) }
+        for (id, text) in zip(ids, texts) {
+            let frames = try c.reply(for: id)
+            let values = try #require(PipelineFrames.floats(frames[2]))
+            #expect(values.first == Float(text.count), "request \(id) got another request's vector")
+        }
+        let seen = backend.state.withLock { $0 }
+        #expect(seen.tokenized == 4)
+        #expect(seen.tokenizedWhileEncoding >= 2, "tokenized during an encode: \(seen.tokenizedWhileEncoding) of 4")
+    }
+}
