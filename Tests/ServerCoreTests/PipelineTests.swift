@@ -80,6 +80,17 @@ func freePorts(_: Context) throws -> (Int, Int) {
     return (pa, pb)
 }
 
+/// The configuration of an in-process test server on two free loopback ports.
+func testServerConfig(_ ctx: Context) throws -> ServerConfig {
+    let (port, portOut) = try freePorts(ctx)
+    var config = ServerConfig(modelDir: "/nonexistent")
+    config.port = port
+    config.portOut = portOut
+    config.bindHost = "127.0.0.1"
+    config.cpu = true
+    return config
+}
+
 func header(_ frame: [UInt8]) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(frame)) as? [String: Any])
 }
@@ -89,15 +100,10 @@ struct PipelineTests {
     func withServer(maxBatchSize: Int = 256, workers: Int = 2, tokens: Bool = false,
                     _ body: (BertServer, Context) throws -> Void) throws {
         let ctx = try Context()
-        let (port, portOut) = try freePorts(ctx)
-        var config = ServerConfig(modelDir: "/nonexistent")
-        config.port = port
-        config.portOut = portOut
-        config.bindHost = "127.0.0.1"
+        var config = try testServerConfig(ctx)
         config.maxBatchSize = maxBatchSize
         config.numWorker = workers
         config.showTokensToClient = tokens
-        config.cpu = true
         let server = try BertServer(config: config, backend: FakeBackend())
         try server.start()
         defer {
@@ -201,15 +207,11 @@ struct PipelineTests {
 
     @Test func terminationAnswersInFlightRequestsThenStops() throws {
         let ctx = try Context()
-        let (port, portOut) = try freePorts(ctx)
-        var config = ServerConfig(modelDir: "/nonexistent")
-        config.port = port
-        config.portOut = portOut
-        config.bindHost = "127.0.0.1"
+        var config = try testServerConfig(ctx)
         config.maxBatchSize = 2
         let server = try BertServer(config: config, backend: FakeBackend())
         try server.start()
-        let c = try RawClient(ctx, port: port, portOut: portOut)
+        let c = try RawClient(ctx, port: config.port, portOut: config.portOut)
         let texts = (0 ..< 200).map { "s\($0)" }
         let id = try c.send(EncodePayload.texts(texts).json(), msgLen: texts.count)
         try c.push.send([Array("0".utf8), Array("TERMINATION".utf8), Array("0".utf8), Array("0".utf8)])

@@ -106,13 +106,8 @@ struct SlowBackend: PipelineBackend {
 struct ReliabilityPipelineTests {
     func withServer(_ adjust: (inout ServerConfig) -> Void, _ body: (BertServer, Context) throws -> Void) throws {
         let ctx = try Context()
-        let (port, portOut) = try freePorts(ctx)
-        var config = ServerConfig(modelDir: "/nonexistent")
-        config.port = port
-        config.portOut = portOut
-        config.bindHost = "127.0.0.1"
+        var config = try testServerConfig(ctx)
         config.numWorker = 1
-        config.cpu = true
         adjust(&config)
         let server = try BertServer(config: config, backend: SlowBackend())
         try server.start()

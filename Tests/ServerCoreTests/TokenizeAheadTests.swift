@@ -36,13 +36,8 @@ final class OverlapProbeBackend: PipelineBackend {
 struct TokenizeAheadTests {
     @Test func aWaitingJobIsTokenizedWhileTheOneBeforeIsEncoded() throws {
         let ctx = try Context()
-        let (port, portOut) = try freePorts(ctx)
-        var config = ServerConfig(modelDir: "/nonexistent")
-        config.port = port
-        config.portOut = portOut
-        config.bindHost = "127.0.0.1"
+        var config = try testServerConfig(ctx)
         config.numWorker = 1
-        config.cpu = true
         let backend = OverlapProbeBackend()
         let server = try BertServer(config: config, backend: backend)
         try server.start()
@@ -50,7 +45,7 @@ struct TokenizeAheadTests {
             server.terminate()
             server.wait()
         }
-        let c = try RawClient(ctx, port: port, portOut: portOut)
+        let c = try RawClient(ctx, port: config.port, portOut: config.portOut)
         defer { c.close() }
         // Four requests at once: while one is encoded (0.2 s), the next has long arrived.
         let texts = ["a", "bb", "ccc", "dddd"]
