@@ -37,7 +37,7 @@ final class Workspace {
     var attention = ScratchBuffer()
     /// Feed-forward activations `[tokens, intermediate]`.
     var intermediate = ScratchBuffer()
-    /// Scratch of `VectorMath.attention` (kᵀ and scores of one (sequence, head)) per thread,
+    /// Scratch of `VectorMath.attention` (kᵀ, v, key bias and scores of one (sequence, head)) per thread,
     /// `[threads, attentionScratchStride]`.
     var attentionScratch = ScratchBuffer()
     /// Attention adder of one sequence's keys per thread, `[threads, maxLength]`.

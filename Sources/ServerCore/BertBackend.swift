@@ -72,7 +72,7 @@ public struct BertBackend: PipelineBackend {
     }
 }
 
-/// One worker's encoder; used on that worker's encoding thread only.
+/// One worker's encoder; used on that worker's thread only.
 final class BertSequenceEncoder: SequenceEncoder {
     let backend: BertBackend
     let encoder: BertEncoder

@@ -3,10 +3,10 @@ import WordPiece
 /// Turns the sequences of one (partial) job into word pieces and vectors, in two steps: the
 /// backend tokenizes, an encoder computes.
 ///
-/// Each worker tokenizes on its receiving thread and encodes on its encoding thread, so the next
-/// job is tokenized while the current one is computed. The server creates one `SequenceEncoder`
-/// per worker, on its encoding thread, and uses it only there; the backend itself is shared
-/// read-only state (vocabulary, weights).
+/// A worker tokenizes a job on its own thread, or on a helper queue when the job waited behind the
+/// one being encoded (`Worker`), so `tokenize` may run beside an encode. The server creates one
+/// `SequenceEncoder` per worker, on the worker's thread, and uses it only there; the backend itself
+/// is shared read-only state (vocabulary, weights).
 public protocol PipelineBackend: Sendable {
     /// `convert_lst_to_features` for every sequence of `payload`, in order; thread-safe.
     func tokenize(_ payload: EncodePayload) -> TokenizedBatch

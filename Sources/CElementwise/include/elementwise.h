@@ -1,8 +1,8 @@
 #pragma once
 // The passes of the BERT forward pass that sit between its dense matrix products (attention per
-// sequence and head, softmax, residual + LayerNorm, bias + activation after an OpenBLAS product),
-// compiled once per x86-64 level and chosen at load time (ifunc): Swift builds for the baseline (SSE2)
-// and has no per-function target attribute.
+// sequence and head with its softmax, residual + LayerNorm, bias + activation after an OpenBLAS
+// product), compiled once per x86-64 level and chosen at load time (ifunc): Swift builds for the
+// baseline (SSE2) and has no per-function target attribute.
 #include <stddef.h>
 
 /// The activation of a dense layer (bert_config.json `hidden_act`; the pooler's tanh).
@@ -31,7 +31,8 @@ void bss_add_layer_norm(
 /// `out = softmax(q·kᵀ · scale + adder) · v` for `n` positions of width `d`, where row `i` of
 /// q, k and v starts at `q + i·ld` (and so on: the Q | K | V columns of one fused projection) and
 /// row `i` of out at `out + i·ldo`. `adder` (`n` floats, may be NULL) is added to every row of
-/// scores, the attention mask's `(1 - mask) · -10000`; the softmax is tf.nn.softmax's: `e^(x - max)` times `1 / sum`.
+/// scores, the attention mask's `(1 - mask) · -10000`; the softmax is tf.nn.softmax's:
+/// `e^(x - max)` times `1 / sum`.
 /// `scratch` holds `bss_attention_scratch_floats(n, d)` floats.
 void bss_attention(
     const float *q, const float *k, const float *v, size_t ld, size_t n, size_t d, float scale,
