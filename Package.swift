@@ -45,11 +45,12 @@ let package = Package(
         .target(name: "Checkpoint", dependencies: ["CCRC32C"], swiftSettings: strict),
         // The CPU's CRC-32C instruction (SSE4.2) for checkpoint checksums, behind a cpuid check.
         .target(name: "CCRC32C"),
-        // The BERT forward pass and pooling on oneDNN and OpenBLAS; knows nothing of sockets.
+        // The BERT forward pass and pooling on oneDNN, our panel kernels and OpenBLAS; knows nothing of sockets.
         .target(
-            name: "BertEngine", dependencies: ["Checkpoint", "COpenBLAS", "CDNNL", "CElementwise"], swiftSettings: strict),
-        // Softmax and LayerNorm compiled per x86-64 level (AVX-512, AVX2, baseline), chosen at load.
-        .target(name: "CElementwise"),
+            name: "BertEngine", dependencies: ["Checkpoint", "COpenBLAS", "CDNNL", "CKernels"], swiftSettings: strict),
+        // The engine's C kernels: dense products on panels packed at load (AVX2 + FMA), attention,
+        // LayerNorm and bias + activation compiled per x86-64 level (AVX-512, AVX2, baseline), chosen at load.
+        .target(name: "CKernels"),
         // argparse-compatible command lines of bert-serving-start / -terminate / -benchmark.
         .target(name: "ArgparseCompat", swiftSettings: strict),
         // Ventilator, workers, sink: the original's ZeroMQ pipeline.

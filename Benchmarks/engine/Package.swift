@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Stand-alone release benchmark of the BERT engine: `swift run -c release engine-benchmark`.
-// Sources/{BertEngine,Checkpoint,CCRC32C,CElementwise,COpenBLAS,CDNNL} are symlinks to the main package's targets, so this
+// Sources/{BertEngine,Checkpoint,CCRC32C,CKernels,COpenBLAS,CDNNL} are symlinks to the main package's targets, so this
 // package builds only what the engine needs.
 import PackageDescription
 
@@ -16,9 +16,9 @@ let package = Package(
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "CCRC32C"),
         .target(name: "Checkpoint", dependencies: ["CCRC32C"], swiftSettings: strict),
-        .target(name: "CElementwise"),
+        .target(name: "CKernels"),
         .target(
-            name: "BertEngine", dependencies: ["Checkpoint", "COpenBLAS", "CDNNL", "CElementwise"], swiftSettings: strict),
+            name: "BertEngine", dependencies: ["Checkpoint", "COpenBLAS", "CDNNL", "CKernels"], swiftSettings: strict),
         .executableTarget(
             name: "engine-benchmark", dependencies: ["BertEngine", "Checkpoint", "COpenBLAS"], swiftSettings: strict),
     ],

@@ -242,6 +242,8 @@ def main():
             record['first_cosine'] = float(cosines(server.first_vector, reference)[0])
         if column != 'original':
             record['kernel'] = log_line(log_path, 'OpenBLAS kernel')
+        if column == 'server':
+            record['precision'] = 'matrix products in ' + log_line(log_path, 'matrix products in')
         if column == 'server-fp16':
             record['precision'] = log_line(log_path, '-fp16:')
             if record['precision'] == '?':
@@ -594,7 +596,7 @@ def report(raw, info, servers_started, meta, args, stamp, skip):
             if rec and rec.get('kernel'):
                 lines.append('%s %s: OpenBLAS kernel %s' % (model, e, rec['kernel']))
             if rec and rec.get('precision'):
-                lines.append('%s %s: -fp16: %s' % (model, e, rec['precision']))
+                lines.append('%s %s: %s%s' % (model, e, '-fp16: ' if e == 'server-fp16' else '', rec['precision']))
         for seq in (25, 128):
             for e in ('server-fp16', 'original', 'ort', 'ort+fus', 'torch-bf16'):
                 if (model, seq, e, 'maxdiff') in info:

@@ -1,9 +1,10 @@
 import COpenBLAS
 import Dispatch
 
-/// The BERT forward pass and graph.py's pooling, on oneDNN (dense layers, kernels packed at
-/// load; OpenBLAS where oneDNN has no packed kernel, and for the pooler), attention and the
-/// elementwise passes in C kernels (`CElementwise`).
+/// The BERT forward pass and graph.py's pooling: the dense layers on kernels packed at load, by
+/// oneDNN where it has a JIT kernel for them (AVX-512), by our panel kernels elsewhere (AVX2),
+/// OpenBLAS as the last resort and for the pooler; attention and the elementwise passes in C
+/// kernels (`CKernels`).
 ///
 /// One encoder per worker thread: it owns its `Workspace`, so an encoder must not be used by
 /// several threads at once; the `BertWeights` it reads may be shared by any number of encoders.
@@ -40,14 +41,15 @@ public final class BertEncoder {
     }
 
     /// Sets OpenBLAS up (process-wide) for encoders of `weights` that may each use `threads`
-    /// cores, and returns the `threads` to give them. When oneDNN multiplies the dense kernels,
-    /// OpenBLAS only computes the pooler (and, before the attention kernel, attention's small
-    /// per-(sequence, head) products, which the encoder spreads over its own threads): a threaded
-    /// OpenBLAS call there competed with the encoder's other thread for the cores and its idle
-    /// worker spun in `sched_yield`, so OpenBLAS gets one thread (all-MiniLM-L6-v2, 32 sentences
-    /// of 100–120 tokens, 2 cores: +15 % sentences/s, median of 5 A/B pairs).
+    /// cores, and returns the `threads` to give them. When oneDNN or the panel kernels multiply
+    /// the dense kernels, OpenBLAS only computes the pooler (and, before the attention kernel,
+    /// attention's small per-(sequence, head) products, which the encoder spreads over its own
+    /// threads): a threaded OpenBLAS call there competed with the encoder's other thread for the
+    /// cores and its idle worker spun in `sched_yield`, so OpenBLAS gets one thread
+    /// (all-MiniLM-L6-v2, 32 sentences of 100–120 tokens, 2 cores: +15 % sentences/s, median of
+    /// 5 A/B pairs).
     public static func configureThreads(for weights: BertWeights, threads: Int) -> Int {
-        BLAS.setThreads(weights.packedLayers != nil ? 1 : threads)
+        BLAS.setThreads(weights.packedLayers != nil || weights.panelLayers != nil ? 1 : threads)
         return max(1, threads)
     }
 
@@ -152,15 +154,18 @@ public final class BertEncoder {
 
         embed(batch)
         let lastLayer = pooling == .clsPooled ? config.layers - 1 : resolved.max() ?? 0
-        // Elementwise passes and attention use as many threads as each matrix product.
-        let parts = max(1, min(threads ?? BLAS.threads, tokens / 16))
+        // Each matrix product uses all the threads; elementwise passes and attention as many,
+        // but no more than one per 16 tokens.
+        let productThreads = threads ?? BLAS.threads
+        let parts = max(1, min(productThreads, tokens / 16))
         ws.reserveAttention(maxLength: maxLength, headDim: config.headDim, threads: parts)
-        if weights.packedLayers != nil { ReducedPrecision.setThreads(threads ?? BLAS.threads) }
+        if weights.packedLayers != nil { ReducedPrecision.setThreads(productThreads) }
         for l in 0...lastLayer {
+            let products = LayerProducts(
+                rowMajor: weights.layers[l], oneDNN: weights.packedLayers?[l], panels: weights.panelLayers?[l],
+                threads: productThreads)
             try batch.inputMask.withUnsafeBufferPointer { (mask) throws(EngineError) in
-                try forward(
-                    layer: weights.layers[l], packed: weights.packedLayers?[l], tokens: tokens,
-                    mask: mask.baseAddress!, seqLen: seqLen, parts: parts)
+                try forward(products, tokens: tokens, mask: mask.baseAddress!, seqLen: seqLen, parts: parts)
             }
             for (slot, layer) in resolved.enumerated() where layer == l && pooling != .clsPooled {
                 pool(
@@ -276,18 +281,19 @@ public final class BertEncoder {
     /// One modeling.py `transformer_model` layer over the packed hidden states, in place.
     ///
     /// Each dense layer is one oneDNN matmul on the packed kernel with its bias and activation
-    /// (OpenMP threads), or without `packed` one sgemm over all tokens (OpenBLAS threads) and a
-    /// pass adding the bias; the residual and LayerNorm that follow are one float32 pass over the
-    /// rows, split among `parts` threads, as is attention (by sequence).
+    /// (OpenMP threads), or one panel-kernel product with them (split by panels among the
+    /// encoder's threads), or one sgemm over all tokens (OpenBLAS threads) and a pass adding the
+    /// bias; the residual and LayerNorm that follow are one float32 pass over the rows, split
+    /// among `parts` threads, as is attention (by sequence).
     private func forward(
-        layer: LayerWeights, packed: PackedLayer?, tokens: Int, mask: UnsafePointer<Int32>, seqLen: Int, parts: Int
+        _ layer: LayerProducts, tokens: Int, mask: UnsafePointer<Int32>, seqLen: Int, parts: Int
     ) throws(EngineError) {
         let ws = workspace
         let x = ws.hidden.pointer
         let qkv = ws.qkv.pointer, context = ws.context.pointer
         let attention = ws.attention.pointer, intermediate = ws.intermediate.pointer
         // x[T, H] · wqkv[H, 3H] + b -> qkv[T, 3H]
-        try matmul(x, rows: tokens, layer.qkv, packed?.qkv, into: qkv, parts: parts)
+        try matmul(x, rows: tokens, layer.qkv, into: qkv, parts: parts)
         // softmax(q·kᵀ/√d + adder) · v -> context[T, H]
         // Split by sequence; with fewer sequences than threads (one long sentence), by head.
         let sequences = ws.lengths.count
@@ -302,15 +308,13 @@ public final class BertEncoder {
             }
         }
         // context[T, H] · wo[H, H] + b -> attention[T, H]; LayerNorm(attention + x)
-        try matmul(context, rows: tokens, layer.attentionOutput, packed?.attentionOutput, into: attention, parts: parts)
-        addLayerNorm(attention, residual: x, rows: tokens, layer.attentionNorm, parts)
+        try matmul(context, rows: tokens, layer.attentionOutput, into: attention, parts: parts)
+        addLayerNorm(attention, residual: x, rows: tokens, layer.weights.attentionNorm, parts)
         // act(attention[T, H] · wi[H, I] + b) -> intermediate[T, I]
-        try matmul(
-            attention, rows: tokens, layer.intermediate, packed?.intermediate, activation: weights.activation,
-            into: intermediate, parts: parts)
+        try matmul(attention, rows: tokens, layer.intermediate, activation: weights.activation, into: intermediate, parts: parts)
         // intermediate[T, I] · wo[I, H] + b -> x[T, H]; LayerNorm(x + attention)
-        try matmul(intermediate, rows: tokens, layer.output, packed?.output, into: x, parts: parts)
-        addLayerNorm(x, residual: attention, rows: tokens, layer.outputNorm, parts)
+        try matmul(intermediate, rows: tokens, layer.output, into: x, parts: parts)
+        addLayerNorm(x, residual: attention, rows: tokens, layer.weights.outputNorm, parts)
     }
 
     /// Runs `body(0..<parts)`, on several threads when `parts > 1`; returns when all are done.
@@ -347,19 +351,29 @@ public final class BertEncoder {
         return start..<max(start, end)
     }
 
-    /// `out[rows, out] = activation(input[rows, in] · kernel[in, out] + bias)`. With `packed`, a
-    /// oneDNN matmul on the packed kernel, which was packed with this `activation` and adds bias
-    /// and activation itself; without, an sgemm and a pass over `out` split among `parts` threads.
+    /// `out[rows, out] = activation(input[rows, in] · kernel[in, out] + bias)`. With panels, our
+    /// kernels split by panels among `product.threads` threads; with `packed`, a oneDNN matmul on
+    /// the packed kernel; both were packed with this `activation` and add bias and activation
+    /// themselves. Otherwise an sgemm and a pass over `out` split among `parts` threads.
     /// A float32 packed product reads `input`
     /// as it is, up to `PackedDense.paddedRows(rows, multiple: 8)` rows (the padding rows hold
     /// whatever the buffer held; their results land in `out`'s padding rows and are never read);
     /// for a bfloat16 one the input is first rounded to bfloat16 (split among `parts` threads),
     /// and `out` needs `PackedDense.paddedRows(rows, multiple: 16)` rows. Workspace buffers have both.
     private func matmul(
-        _ input: UnsafePointer<Float>, rows: Int, _ dense: Dense, _ packed: PackedDense?,
+        _ input: UnsafePointer<Float>, rows: Int, _ product: DenseProduct,
         activation: Activation = .linear, into out: UnsafeMutablePointer<Float>, parts: Int
     ) throws(EngineError) {
-        guard let packed else {
+        if let panels = product.panels {
+            assert(panels.activation == activation, "kernel packed for another activation")
+            let threads = product.threads
+            parallel(threads) { part in
+                panels.multiply(input, rows: rows, into: out, panels: Self.chunk(part, of: threads, count: panels.panels))
+            }
+            return
+        }
+        let dense = product.rowMajor
+        guard let packed = product.oneDNN else {
             matmul(input, rows: rows, dense, into: out)
             let width = dense.outFeatures
             dense.bias.withUnsafeBufferPointer { bias in
@@ -559,6 +573,36 @@ public final class BertEncoder {
             VectorMath.addBiasActivate(ws.poolerOut.pointer, bias: bias.baseAddress!, rows: count, cols: h, .tanh)
         }
         out.update(from: ws.poolerOut.pointer, count: count * h)
+    }
+}
+
+/// One dense layer as the encoder multiplies it: the row-major weights (the sgemm path's kernel
+/// and bias) and the packed copy that replaced the kernel, if any.
+struct DenseProduct {
+    let rowMajor: Dense
+    let oneDNN: PackedDense?
+    let panels: PanelDense?
+    /// The threads a panel-kernel product is split among.
+    let threads: Int
+}
+
+/// One encoder layer's four dense products and its weights (for the LayerNorms).
+struct LayerProducts {
+    let weights: LayerWeights
+    let qkv: DenseProduct
+    let attentionOutput: DenseProduct
+    let intermediate: DenseProduct
+    let output: DenseProduct
+
+    init(rowMajor layer: LayerWeights, oneDNN: PackedLayer?, panels: PanelLayer?, threads: Int) {
+        weights = layer
+        qkv = DenseProduct(rowMajor: layer.qkv, oneDNN: oneDNN?.qkv, panels: panels?.qkv, threads: threads)
+        attentionOutput = DenseProduct(
+            rowMajor: layer.attentionOutput, oneDNN: oneDNN?.attentionOutput, panels: panels?.attentionOutput,
+            threads: threads)
+        intermediate = DenseProduct(
+            rowMajor: layer.intermediate, oneDNN: oneDNN?.intermediate, panels: panels?.intermediate, threads: threads)
+        output = DenseProduct(rowMajor: layer.output, oneDNN: oneDNN?.output, panels: panels?.output, threads: threads)
     }
 }
 

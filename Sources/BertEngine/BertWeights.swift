@@ -65,8 +65,11 @@ public final class BertWeights: Sendable {
     public let matmulPrecision: MatmulPrecisionChoice
     /// Every layer's dense kernels packed for oneDNN (bfloat16 or float32, as `matmulPrecision`
     /// says) when oneDNN runs them; the row-major float32 copies in `layers` are then dropped
-    /// (only their biases are used), so the weights are held once. nil on OpenBLAS.
+    /// (only their biases are used), so the weights are held once. nil on the other libraries.
     let packedLayers: [PackedLayer]?
+    /// Every layer's dense kernels packed into panels when our panel kernels run them (the
+    /// row-major copies dropped likewise); nil on the other libraries.
+    let panelLayers: [PanelLayer]?
 
     /// Reads and checks every tensor the forward pass needs.
     /// - Parameters:
@@ -75,14 +78,15 @@ public final class BertWeights: Sendable {
     ///   - noPositionEmbeddings: `-no_position_embeddings`: position embeddings are neither read nor added.
     ///   - precision: `.bfloat16` converts the encoder layers' kernels to bfloat16 once, here, on
     ///     CPUs with AVX512-BF16; elsewhere the model runs in float32 and `matmulPrecision` says why.
-    ///   - library: for float32, `.oneDNN` (default) packs the kernels once for oneDNN's matmul
-    ///     where it has a JIT kernel reading that layout (AVX-512 CPUs), OpenBLAS elsewhere;
-    ///     `.openBLAS` keeps sgemm (for comparisons).
+    ///   - library: for float32, nil (default) takes the fastest this CPU has: oneDNN's matmul on
+    ///     kernels packed once where it has a JIT kernel reading that layout (AVX-512 CPUs), else
+    ///     our panel kernels (AVX2 + FMA), else OpenBLAS; a library named is used where the CPU
+    ///     runs it, OpenBLAS otherwise (for comparisons).
     /// - Throws: `EngineError` for an invalid config, `CheckpointError` (`.missingTensor`,
     ///   `.shapeMismatch`, …) naming the file and tensor for weights that do not fit it.
     public convenience init(
         config: BertConfig, store: any TensorStore, noPositionEmbeddings: Bool = false,
-        precision: MatmulPrecision = .float32, library: MatmulLibrary = .oneDNN
+        precision: MatmulPrecision = .float32, library: MatmulLibrary? = nil
     ) throws {
         try config.validate()
         let h = config.hidden
@@ -104,7 +108,7 @@ public final class BertWeights: Sendable {
     /// Everything but the word embeddings, which `wordEmbeddings` is reading meanwhile.
     private init(
         config: BertConfig, loader: TensorLoader, noPositionEmbeddings: Bool, precision: MatmulPrecision,
-        library: MatmulLibrary, wordEmbeddings: BackgroundResult<[Float]>
+        library: MatmulLibrary?, wordEmbeddings: BackgroundResult<[Float]>
     ) throws {
         self.config = config
         activation = try Activation(config.hiddenAct)
@@ -132,22 +136,30 @@ public final class BertWeights: Sendable {
         // twice (BERT-base: 796 MB peak when all layers were read before packing, 499 on OpenBLAS).
         var layers = [try readLayer(0)]
         layers.reserveCapacity(config.layers)
-        let (choice, firstPacked) = ReducedPrecision.prepare(
+        let (choice, first) = ReducedPrecision.prepare(
             requested: precision, library: library, layers: layers, activation: activation)
         matmulPrecision = choice
-        if var packed = firstPacked {
+        switch first {
+        case .oneDNN(var packed, let element):
             layers[0] = layers[0].withoutKernels
-            let element: PackedElement = choice.active == .bfloat16 ? .bfloat16 : .float32
             let engine = try OneDNN.engine.get()
             for i in 1..<config.layers {
                 let layer = try readLayer(i)
                 packed.append(try PackedLayer(layer, element: element, activation: activation, engine: engine))
                 layers.append(layer.withoutKernels)
             }
-            packedLayers = packed
-        } else {
+            (packedLayers, panelLayers) = (packed, nil)
+        case .panels(var panels):
+            layers[0] = layers[0].withoutKernels
+            for i in 1..<config.layers {
+                let layer = try readLayer(i)
+                panels.append(PanelLayer(layer, activation: activation))
+                layers.append(layer.withoutKernels)
+            }
+            (packedLayers, panelLayers) = (nil, panels)
+        case .none:
             for i in 1..<config.layers { layers.append(try readLayer(i)) }
-            packedLayers = nil
+            (packedLayers, panelLayers) = (nil, nil)
         }
         self.layers = layers
         if loader.store.info("bert/pooler/dense/kernel") != nil || loader.store.info("bert/pooler/dense/bias") != nil {

@@ -4,7 +4,7 @@ import Synchronization
 
 /// Arithmetic of the dense layers' matrix products (`-fp16` asks for `.bfloat16`).
 public enum MatmulPrecision: String, Sendable, CustomStringConvertible {
-    /// float32 weights and activations (oneDNN on packed kernels, or OpenBLAS sgemm).
+    /// float32 weights and activations (oneDNN or our panel kernels on packed kernels, or OpenBLAS sgemm).
     case float32
     /// oneDNN matmul on bfloat16 weights and activations, accumulating and writing float32.
     case bfloat16
@@ -16,6 +16,9 @@ public enum MatmulPrecision: String, Sendable, CustomStringConvertible {
 public enum MatmulLibrary: String, Sendable, CustomStringConvertible {
     /// oneDNN matmul on kernels packed once at load into its blocked layout.
     case oneDNN
+    /// Our own float32 kernels (`CKernels/dense.c`, AVX2 + FMA) on kernels packed once at load
+    /// into panels of 16 columns: where oneDNN has no JIT kernel for a packed layout.
+    case panelKernels
     /// OpenBLAS `cblas_sgemm` on the row-major kernels (it packs them on every call).
     case openBLAS
 
@@ -33,16 +36,20 @@ public struct MatmulPrecisionChoice: Sendable, Equatable {
     /// oneDNN's CPU ISA (`dnnl_get_effective_cpu_isa`), e.g. "avx512_core_amx"; nil when oneDNN was not asked.
     public let isa: String?
     /// The oneDNN matmul implementation, e.g. "brg:avx512_core_amx_bf16" or "brg:avx512_core";
-    /// nil on OpenBLAS.
+    /// nil on the other libraries.
     public let implementation: String?
     /// Why a bfloat16 request runs in float32; nil otherwise.
     public let fallbackReason: String?
-    /// Why float32 runs on OpenBLAS although oneDNN was preferred; nil otherwise.
-    public let openBLASReason: String?
+    /// Why float32 runs without oneDNN although the fastest library, or oneDNN, was asked for;
+    /// nil otherwise.
+    public let notOneDNNReason: String?
+    /// Why float32 runs on OpenBLAS although our panel kernels could have been used; nil otherwise.
+    public let notPanelKernelsReason: String?
 
     init(
         requested: MatmulPrecision, active: MatmulPrecision, library: MatmulLibrary, isa: String?,
-        implementation: String?, fallbackReason: String? = nil, openBLASReason: String? = nil
+        implementation: String?, fallbackReason: String? = nil, notOneDNNReason: String? = nil,
+        notPanelKernelsReason: String? = nil
     ) {
         self.requested = requested
         self.active = active
@@ -50,7 +57,8 @@ public struct MatmulPrecisionChoice: Sendable, Equatable {
         self.isa = isa
         self.implementation = implementation
         self.fallbackReason = fallbackReason
-        self.openBLASReason = openBLASReason
+        self.notOneDNNReason = notOneDNNReason
+        self.notPanelKernelsReason = notPanelKernelsReason
     }
 
     static let float32 = MatmulPrecisionChoice(
@@ -63,9 +71,13 @@ public struct MatmulPrecisionChoice: Sendable, Equatable {
         case .oneDNN:
             float32Products = "matrix products in float32 (oneDNN \(OneDNN.version), ISA \(isa ?? "?"), "
                 + "\(implementation ?? "?"), kernels packed at load)"
+        case .panelKernels:
+            float32Products = "matrix products in float32 (our AVX2 + FMA kernels, packed at load"
+                + (notOneDNNReason.map { "; not oneDNN: \($0))" } ?? ")")
         case .openBLAS:
             float32Products = "matrix products in float32 (OpenBLAS \(BLAS.coreName)"
-                + (openBLASReason.map { "; not oneDNN: \($0))" } ?? ")")
+                + (notOneDNNReason.map { "; not oneDNN: \($0)" } ?? "")
+                + (notPanelKernelsReason.map { "; not our AVX2 kernels: \($0)" } ?? "") + ")"
         }
         switch (requested, active) {
         case (.bfloat16, .bfloat16):
@@ -523,7 +535,18 @@ enum BFloat16 {
     static func float(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 }
 
-/// Chooses the matrix-product precision for a model and packs its kernels when bfloat16 runs.
+/// The first layer's dense kernels as `ReducedPrecision.prepare` packed them; the model's later
+/// layers are packed the same way as they are read.
+enum PackedKernels {
+    /// For oneDNN's matmul, as `PackedElement`.
+    case oneDNN([PackedLayer], PackedElement)
+    /// For our panel kernels (float32).
+    case panels([PanelLayer])
+    /// Not packed: OpenBLAS multiplies the row-major kernels.
+    case none
+}
+
+/// Chooses the matrix-product precision and library for a model and packs its kernels.
 enum ReducedPrecision {
     /// The decision for `requested` on a CPU whose oneDNN ISA is `isa`: bfloat16 only with native
     /// bfloat16 instructions (oneDNN would emulate them on plain AVX-512, slower than sgemm).
@@ -539,13 +562,15 @@ enum ReducedPrecision {
             requested: requested, active: .bfloat16, library: .oneDNN, isa: name, implementation: nil)
     }
 
-    /// Packs every layer's kernels for oneDNN: in bfloat16 when `requested` is bfloat16 and the
-    /// CPU runs it natively, else in float32 when `library` is oneDNN and oneDNN has a JIT
-    /// (brgemm) float32 kernel for this CPU. Anything else runs float32 on OpenBLAS with the
-    /// reason in the choice; a oneDNN failure is such a reason, never an error: the model serves.
+    /// Packs the first layer's kernels for the library that will multiply them: oneDNN in
+    /// bfloat16 when `requested` is bfloat16 and the CPU runs it natively; else, for float32
+    /// with `library` nil (the fastest), oneDNN where it has a JIT (brgemm) float32 kernel for
+    /// this CPU, our panel kernels where the CPU has AVX2 and FMA, OpenBLAS elsewhere; a
+    /// `library` named is used where the CPU runs it, OpenBLAS otherwise. The choice says why;
+    /// a oneDNN failure is such a reason, never an error: the model serves.
     static func prepare(
-        requested: MatmulPrecision, library: MatmulLibrary, layers: [LayerWeights], activation: Activation
-    ) -> (MatmulPrecisionChoice, [PackedLayer]?)
+        requested: MatmulPrecision, library: MatmulLibrary?, layers: [LayerWeights], activation: Activation
+    ) -> (MatmulPrecisionChoice, PackedKernels)
     {
         let isa = OneDNN.effectiveISA
         let decision = decide(requested: requested, isa: isa)
@@ -558,7 +583,7 @@ enum ReducedPrecision {
             where implementation.hasPrefix("brg:") && implementation.hasSuffix("bf16"):
                 return (MatmulPrecisionChoice(
                     requested: requested, active: .bfloat16, library: .oneDNN, isa: decision.isa,
-                    implementation: implementation), packed)
+                    implementation: implementation), .oneDNN(packed, .bfloat16))
             case .success(let (_, implementation)):
                 bf16FallbackReason = "oneDNN offers only \(implementation) for bfloat16 matmul on this CPU"
             case .failure(let error):
@@ -566,24 +591,38 @@ enum ReducedPrecision {
             }
         }
         let name = OneDNN.name(of: isa)
-        func openBLAS(_ reason: String?) -> (MatmulPrecisionChoice, [PackedLayer]?) {
-            (MatmulPrecisionChoice(
-                requested: requested, active: .float32, library: .openBLAS, isa: name, implementation: nil,
-                fallbackReason: bf16FallbackReason, openBLASReason: reason), nil)
+        func choice(_ library: MatmulLibrary, _ notOneDNN: String?, notPanels: String? = nil) -> MatmulPrecisionChoice {
+            MatmulPrecisionChoice(
+                requested: requested, active: .float32, library: library, isa: name, implementation: nil,
+                fallbackReason: bf16FallbackReason, notOneDNNReason: notOneDNN, notPanelKernelsReason: notPanels)
         }
-        guard library == .oneDNN else { return openBLAS(nil) }
-        switch pack(layers, element: .float32, activation: activation) {
-        // "brg:avx512_core" (and its AMX/BF16-capable relatives): kernels that read the packed
-        // layout. gemm:jit (AVX2 and older, or a capped ONEDNN_MAX_CPU_ISA) keeps the plain
-        // layout and repacks per call as sgemm does, so OpenBLAS is kept there.
-        case .success(let (packed, implementation)) where implementation.hasPrefix("brg:"):
-            return (MatmulPrecisionChoice(
-                requested: requested, active: .float32, library: .oneDNN, isa: name,
-                implementation: implementation, fallbackReason: bf16FallbackReason), packed)
-        case .success(let (_, implementation)):
-            return openBLAS("oneDNN offers only \(implementation) for float32 matmul with ISA \(name)")
-        case .failure(let error):
-            return openBLAS(error.description)
+        func panelsOrOpenBLAS(_ notOneDNN: String?) -> (MatmulPrecisionChoice, PackedKernels) {
+            guard PanelDense.available else {
+                return (choice(.openBLAS, notOneDNN, notPanels: "this CPU lacks AVX2 or FMA"), .none)
+            }
+            return (choice(.panelKernels, notOneDNN), .panels(layers.map { PanelLayer($0, activation: activation) }))
+        }
+        switch library {
+        case .openBLAS?:
+            return (choice(.openBLAS, nil), .none)
+        case .panelKernels?:
+            return panelsOrOpenBLAS(nil)
+        case .oneDNN?, nil:
+            switch pack(layers, element: .float32, activation: activation) {
+            // "brg:avx512_core" (and its AMX/BF16-capable relatives): kernels that read the packed
+            // layout. gemm:jit (AVX2 and older, or a capped ONEDNN_MAX_CPU_ISA) keeps the plain
+            // layout and repacks per call as sgemm does, so the panel kernels or OpenBLAS run there.
+            case .success(let (packed, implementation)) where implementation.hasPrefix("brg:"):
+                return (MatmulPrecisionChoice(
+                    requested: requested, active: .float32, library: .oneDNN, isa: name,
+                    implementation: implementation, fallbackReason: bf16FallbackReason), .oneDNN(packed, .float32))
+            case .success(let (_, implementation)):
+                let reason = "oneDNN offers only \(implementation) for float32 matmul with ISA \(name)"
+                return library == .oneDNN ? (choice(.openBLAS, reason), .none) : panelsOrOpenBLAS(reason)
+            case .failure(let error):
+                return library == .oneDNN ? (choice(.openBLAS, error.description), .none)
+                    : panelsOrOpenBLAS(error.description)
+            }
         }
     }
 

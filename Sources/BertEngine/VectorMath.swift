@@ -1,6 +1,6 @@
-import CElementwise
+import CKernels
 
-/// Attention and the elementwise kernels of the forward pass, all in the C target `CElementwise`
+/// Attention and the elementwise kernels of the forward pass, all in the C target `CKernels`
 /// (16 lanes, cloned per x86-64 level): Swift compiles for the x86-64 baseline, so the same loops
 /// written here ran on SSE2 lanes without FMA. Bias + activation runs here only after an OpenBLAS
 /// product (packed oneDNN products apply them themselves) and for the pooler.

@@ -19,17 +19,27 @@ import BertEngine
         #expect(cases.contains { $0.poolingLayer.count > 1 })
     }
 
-    /// The default float32 path: oneDNN on packed kernels where the CPU has AVX-512, else OpenBLAS.
+    /// The default float32 path: oneDNN on packed kernels where the CPU has AVX-512, else our
+    /// panel kernels (AVX2), else OpenBLAS.
     @Test(arguments: Golden.cases)
     func matchesOriginalServer(_ golden: Golden.Case) throws {
         try check(golden, weights: (golden.noPositionEmbeddings ? MiniLM.tf1NoPositions : MiniLM.tf1).get())
     }
 
-    /// float32 on OpenBLAS sgemm, the path of CPUs without a packed oneDNN kernel.
+    /// float32 on OpenBLAS sgemm, the path of CPUs without AVX2.
     @Test(arguments: Golden.cases)
     func openBLASMatchesOriginalServer(_ golden: Golden.Case) throws {
         let weights = try (golden.noPositionEmbeddings ? MiniLM.tf1NoPositionsOpenBLAS : MiniLM.tf1OpenBLAS).get()
         #expect(weights.matmulPrecision.library == .openBLAS)
+        try check(golden, weights: weights)
+    }
+
+    /// float32 on our panel kernels, the default of AVX2 CPUs without AVX-512 (asked for by
+    /// name here, so AVX-512 machines, whose default is oneDNN, test them too).
+    @Test(arguments: Golden.cases)
+    func panelKernelsMatchOriginalServer(_ golden: Golden.Case) throws {
+        let weights = try (golden.noPositionEmbeddings ? MiniLM.tf1NoPositionsPanels : MiniLM.tf1Panels).get()
+        #expect(weights.matmulPrecision.library == .panelKernels, "\(weights.matmulPrecision.summary)")
         try check(golden, weights: weights)
     }
 

@@ -57,21 +57,35 @@ import Checkpoint
             #expect(choice.library == .oneDNN, "\(choice.summary)")
             #expect(choice.implementation?.hasPrefix("brg:") == true, "\(choice.summary)")
             #expect(weights.packedLayers?.first?.qkv.element == .float32)
-            // The packed copy replaces the row-major one: the weights are held once.
-            #expect(weights.layers.allSatisfy { $0.intermediate.kernel.isEmpty })
+            #expect(weights.panelLayers == nil)
         } else {
-            #expect(choice.library == .openBLAS, "\(choice.summary)")
-            #expect(choice.openBLASReason != nil)
+            // No packed oneDNN kernel: our panel kernels, which every x86-64 CPU with AVX2 runs.
+            #expect(choice.library == .panelKernels, "\(choice.summary)")
+            #expect(choice.notOneDNNReason != nil)
+            #expect(choice.summary.contains("not oneDNN"))
             #expect(weights.packedLayers == nil)
+            #expect(weights.panelLayers?.count == weights.config.layers)
         }
+        // The packed copy replaces the row-major one: the weights are held once.
+        #expect(weights.layers.allSatisfy { $0.intermediate.kernel.isEmpty && $0.qkv.kernel.isEmpty })
     }
 
     @Test func openBLASOnRequest() throws {
         let weights = try MiniLM.tf1OpenBLAS.get()
         #expect(weights.matmulPrecision.library == .openBLAS)
-        #expect(weights.matmulPrecision.openBLASReason == nil)
-        #expect(weights.packedLayers == nil)
+        #expect(weights.matmulPrecision.notOneDNNReason == nil)
+        #expect(weights.packedLayers == nil && weights.panelLayers == nil)
         #expect(weights.matmulPrecision.summary.contains("OpenBLAS"))
+    }
+
+    @Test func panelKernelsOnRequest() throws {
+        let weights = try MiniLM.tf1Panels.get()
+        let choice = weights.matmulPrecision
+        #expect(choice.library == .panelKernels, "\(choice.summary)")
+        #expect(choice.notOneDNNReason == nil)
+        #expect(weights.packedLayers == nil)
+        #expect(weights.panelLayers?.count == weights.config.layers)
+        #expect(choice.summary.contains("AVX2 + FMA kernels"))
     }
 
     /// oneDNN's float32 products sum in another order than sgemm, nothing more: every pooled

@@ -34,14 +34,20 @@ enum MiniLM {
     static let tf1NoPositions: Result<BertWeights, any Error> = load("minilm-tf1", noPositionEmbeddings: true)
     /// The Hugging Face safetensors twin.
     static let safetensors: Result<BertWeights, any Error> = load("minilm-hf", noPositionEmbeddings: false)
-    /// `tf1` and `tf1NoPositions` with the dense layers on OpenBLAS sgemm (where oneDNN has no
-    /// packed float32 kernel, the default path).
+    /// `tf1` and `tf1NoPositions` with the dense layers on OpenBLAS sgemm (the last resort, on
+    /// CPUs without AVX2).
     static let tf1OpenBLAS: Result<BertWeights, any Error> =
         load("minilm-tf1", noPositionEmbeddings: false, library: .openBLAS)
     static let tf1NoPositionsOpenBLAS: Result<BertWeights, any Error> =
         load("minilm-tf1", noPositionEmbeddings: true, library: .openBLAS)
+    /// `tf1` and `tf1NoPositions` with the dense layers on our panel kernels (the default where
+    /// oneDNN has no packed float32 kernel; any AVX2 CPU runs them, AVX-512 ones too).
+    static let tf1Panels: Result<BertWeights, any Error> =
+        load("minilm-tf1", noPositionEmbeddings: false, library: .panelKernels)
+    static let tf1NoPositionsPanels: Result<BertWeights, any Error> =
+        load("minilm-tf1", noPositionEmbeddings: true, library: .panelKernels)
 
-    private static func load(_ name: String, noPositionEmbeddings: Bool, library: MatmulLibrary = .oneDNN)
+    private static func load(_ name: String, noPositionEmbeddings: Bool, library: MatmulLibrary? = nil)
         -> Result<BertWeights, any Error>
     {
         Result {

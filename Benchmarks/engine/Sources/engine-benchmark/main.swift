@@ -3,7 +3,7 @@
 // usage: engine-benchmark [model_dir] [--batch 256] [--seq 25] [--threads 2] [--layer -2] [--rounds 5]
 //                         [--encoder-threads N]   (default: as many as OpenBLAS)
 //                         [--ids FILE [--json] [--encode-only]] [--encode-openblas-threads N]
-//                         [--precision fp32|fp32-openblas|bf16|both|fp32-both]
+//                         [--precision fp32|fp32-openblas|fp32-panels|bf16|both|fp32-both]
 // model_dir defaults to $BSS_RIG_DIR/minilm-tf1 (~/.cache/bert-serving-swift/rig/minilm-tf1).
 //
 // With --ids, the rows are real sentences: FILE holds one tokenized sentence per line (word-piece
@@ -13,10 +13,11 @@
 // every row padded to --seq. --json adds one machine-readable line (`JSON {...}`).
 //
 // --precision fp32 (default) loads the model as the server does: float32 products on oneDNN with
-// kernels packed at load where oneDNN has such a kernel for the CPU, OpenBLAS elsewhere;
-// fp32-openblas keeps OpenBLAS sgemm; bf16 loads it as -fp16 does (bfloat16 matrix products
-// where the CPU has AVX512-BF16). both (synthetic rows only) times a float32 and a bfloat16
-// encoder alternately; fp32-both the OpenBLAS and the oneDNN float32 encoders.
+// kernels packed at load where oneDNN has such a kernel for the CPU (AVX-512), else on our panel
+// kernels (AVX2 + FMA), else OpenBLAS; fp32-openblas keeps OpenBLAS sgemm; fp32-panels asks for
+// the panel kernels; bf16 loads it as -fp16 does (bfloat16 matrix products where the CPU has
+// AVX512-BF16). both (synthetic rows only) times a float32 and a bfloat16 encoder alternately;
+// fp32-both the OpenBLAS and the default float32 encoders.
 import BertEngine
 import COpenBLAS
 import Checkpoint
@@ -72,9 +73,9 @@ func parseOptions() -> Options {
         case "--encode-only": options.encodeOnly = true
         case "--encode-openblas-threads": options.encodeOpenBLASThreads = int()
         case "--precision":
-            guard let p = args.popFirst(), ["fp32", "fp32-openblas", "bf16", "both", "fp32-both"].contains(p) else {
+            guard let p = args.popFirst(), ["fp32", "fp32-openblas", "fp32-panels", "bf16", "both", "fp32-both"].contains(p) else {
                 FileHandle.standardError.write(
-                    Data("--precision needs fp32, fp32-openblas, bf16, both or fp32-both\n".utf8))
+                    Data("--precision needs fp32, fp32-openblas, fp32-panels, bf16, both or fp32-both\n".utf8))
                 exit(2)
             }
             options.precision = p
@@ -252,13 +253,13 @@ func runSentences(options: Options, config: BertConfig, weights: BertWeights, lo
 }
 
 /// Two encoders on the same synthetic batch (float32 and bfloat16, or float32 on OpenBLAS and on
-/// oneDNN), alternating round by round so both see the same machine load: best and median
+/// the default library), alternating round by round so both see the same machine load: best and median
 /// sentences/s of each, the ratio, and how far apart their vectors are.
 func comparePrecisions(options: Options, config: BertConfig, store: any TensorStore, fp32: BertWeights) throws {
     let loadStart = now()
     let names: (String, String), first: BertWeights, other: BertWeights
     if options.precision == "fp32-both" {
-        (names, first, other) = (("blas", "dnnl"), try BertWeights(config: config, store: store, library: .openBLAS), fp32)
+        (names, first, other) = (("blas", "best"), try BertWeights(config: config, store: store, library: .openBLAS), fp32)
     } else {
         (names, first, other) = (("fp32", "bf16"), fp32, try BertWeights(config: config, store: store, precision: .bfloat16))
     }
@@ -356,7 +357,7 @@ do {
     let loadStart = now()
     let weights = try BertWeights(
         config: config, store: files.store, precision: options.precision == "bf16" ? .bfloat16 : .float32,
-        library: options.precision == "fp32-openblas" ? .openBLAS : .oneDNN)
+        library: options.precision == "fp32-openblas" ? .openBLAS : options.precision == "fp32-panels" ? .panelKernels : nil)
     let loadSeconds = now() - loadStart
     print("precision        \(weights.matmulPrecision.summary)")
     print("openmp           \(OpenMPWaitPolicy.variable)=\(ProcessInfo.processInfo.environment[OpenMPWaitPolicy.variable] ?? "-")")

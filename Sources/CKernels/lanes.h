@@ -91,3 +91,8 @@ typedef int32_t vi __attribute__((vector_size(64)));
 
 // modeling.py gelu: x · ½(1 + erf(x/√2)), x · (1/√2) being at most an ulp from x / √2.
 #define GELU_LANES(x) ({ vf g_ = (x); g_ * (0.5f * (1.0f + ERF_LANES(g_ * 0.707106781f))); })
+
+/// A dense layer's activation (`BSS_ACTIVATION_*` of elementwise.h, but TANH) on 16 lanes.
+#define ACTIVATE(v, activation) ( \
+    (activation) == BSS_ACTIVATION_GELU ? GELU_LANES(v) \
+    : (activation) == BSS_ACTIVATION_RELU ? __builtin_elementwise_max((v), SPLAT(0)) : (v))

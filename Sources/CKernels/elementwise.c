@@ -5,10 +5,6 @@
 
 #include <math.h>
 
-#define ACTIVATE(v, activation) ( \
-    (activation) == BSS_ACTIVATION_GELU ? GELU_LANES(v) \
-    : (activation) == BSS_ACTIVATION_RELU ? __builtin_elementwise_max((v), SPLAT(0)) : (v))
-
 BSS_CLONES
 void bss_add_bias_activate(float *p, const float *bias, size_t rows, size_t cols, int activation) {
     const size_t bulk = cols / LANES * LANES, tail = cols - bulk;

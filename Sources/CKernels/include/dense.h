@@ -1,0 +1,32 @@
+#pragma once
+// Dense layers on kernels packed once at load into panels of 16 columns, with their bias and
+// activation applied while each output block is still in L1. For CPUs where oneDNN 2.6 has no
+// JIT matmul reading a packed layout (AVX2 without AVX-512): OpenBLAS's sgemm packs the kernel
+// again on every call and splits a 20-row product badly over threads, which made one sentence
+// cost twice what onnxruntime's packed kernels take there.
+#include <stddef.h>
+
+/// Whether this CPU runs `bss_dense` (x86-64 with AVX2 and FMA); the other functions run anywhere.
+int bss_dense_available(void);
+
+/// The columns of one panel.
+enum { BSS_DENSE_PANEL_COLUMNS = 16 };
+
+/// The panels of an `n`-column kernel: `n / 16` rounded up.
+size_t bss_dense_panels(size_t n);
+
+/// The floats a packed copy of a `k × n` kernel takes (`bss_dense_panels(n) · 16 · k`).
+size_t bss_dense_packed_floats(size_t k, size_t n);
+
+/// Copies the row-major `k × n` `kernel` into `packed`: panel p holds columns 16p … 16p + 15 as
+/// `k` rows of 16 floats, contiguous (the last panel zero-filled past column n).
+void bss_dense_pack(const float *kernel, size_t k, size_t n, float *packed);
+
+/// modeling.py `dense`: `out[r][j] = activation(Σᵢ in[r][i] · kernel[i][j] + bias[j])` for the `m`
+/// rows and the columns of panels `panel_begin ..< panel_end` only, so threads can share one
+/// product by panels. Rows of `in` are `lda` floats apart, rows of `out` `ldo` apart;
+/// `activation` is a `BSS_ACTIVATION_*` code (elementwise.h), bias and activation computed as
+/// `bss_add_bias_activate` computes them. Needs `bss_dense_available()`.
+void bss_dense(
+    const float *in, size_t lda, size_t m, size_t k, const float *packed, size_t n, const float *bias,
+    int activation, float *out, size_t ldo, size_t panel_begin, size_t panel_end);

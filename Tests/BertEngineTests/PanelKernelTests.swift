@@ -1,0 +1,126 @@
+import CKernels
+import Foundation
+import Testing
+@testable import BertEngine
+
+/// `bss_dense` (CKernels/dense.c), the float32 products of AVX2 CPUs, against a Double
+/// re-statement of `activation(input · kernel + bias)`: every tile height (1–6 rows and the
+/// near-equal split of a block), blocks of rows (120) and of depth (384) and their remainders,
+/// panels narrower than 16 columns, strided input and output, and products split by panels.
+@Suite struct PanelKernelTests {
+    /// Every machine we run on has AVX2 and FMA; a CPU without them would run OpenBLAS instead,
+    /// and these tests would fail there rather than pass without testing anything.
+    @Test func availableOnThisMachine() {
+        #expect(PanelDense.available == BLASKernel.hostCPUFlags().isSuperset(of: ["avx2", "fma"]))
+        #expect(PanelDense.available)
+    }
+
+    struct Product {
+        let m: Int, k: Int, n: Int
+        /// Row strides: the input's and the output's rows are longer than the product needs.
+        var lda: Int { k + 3 }
+        var ldo: Int { n + 5 }
+    }
+
+    /// `activation(input · kernel + bias)` in Double.
+    static func reference(
+        _ p: Product, input: [Float], kernel: [Float], bias: [Float], activation: Activation
+    ) -> [Double] {
+        var out = [Double](repeating: 0, count: p.m * p.n)
+        for r in 0..<p.m {
+            for j in 0..<p.n {
+                var sum = Double(bias[j])
+                for i in 0..<p.k { sum += Double(input[r * p.lda + i]) * Double(kernel[i * p.n + j]) }
+                switch activation {
+                case .linear: out[r * p.n + j] = sum
+                case .relu: out[r * p.n + j] = max(0, sum)
+                case .gelu: out[r * p.n + j] = sum * 0.5 * (1 + Foundation.erf(sum / 2.0.squareRoot()))
+                case .tanh: out[r * p.n + j] = Foundation.tanh(sum)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Runs `p` with the output split into `parts` panel ranges (as threads share a product);
+    /// returns the whole output buffer, `m + 1` rows of `ldo`, whose cells outside the product
+    /// must keep their sentinel.
+    static func run(_ p: Product, input: [Float], kernel: [Float], bias: [Float], activation: Activation, parts: Int)
+        -> [Float]
+    {
+        let dense = PanelDense(
+            Dense(kernel: kernel, bias: bias, inFeatures: p.k, outFeatures: p.n), activation: activation)
+        var out = [Float](repeating: sentinel, count: (p.m + 1) * p.ldo)
+        input.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { out in
+                for part in 0..<parts {
+                    let panels = BertEncoder.chunk(part, of: parts, count: dense.panels)
+                    bss_dense(
+                        input.baseAddress!, p.lda, p.m, p.k, dense.packedKernel, p.n, bias, activation.kernelCode,
+                        out.baseAddress!, p.ldo, panels.lowerBound, panels.upperBound)
+                }
+            }
+        }
+        return out
+    }
+
+    static let sentinel: Float = 12345
+
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 11, 13, 20, 25, 119, 120, 121, 250])
+    func productMatchesDouble(_ m: Int) {
+        for (k, n) in [(1, 1), (17, 15), (384, 16), (385, 17), (800, 40)] {
+            let p = Product(m: m, k: k, n: n)
+            let input = VectorMathTests.values(m * p.lda, seed: m + k, scale: 1)
+            let kernel = VectorMathTests.values(k * n, seed: n, scale: 1 / Float(k).squareRoot())
+            let bias = VectorMathTests.values(n, seed: 3, scale: 0.5)
+            for activation in [Activation.gelu, .linear] {
+                let expected = Self.reference(p, input: input, kernel: kernel, bias: bias, activation: activation)
+                for parts in [1, 2, 3] {
+                    let out = Self.run(p, input: input, kernel: kernel, bias: bias, activation: activation, parts: parts)
+                    var worst = 0.0
+                    for r in 0..<m {
+                        for j in 0..<n { worst = max(worst, abs(Double(out[r * p.ldo + j]) - expected[r * n + j])) }
+                    }
+                    #expect(worst <= 2e-5, "m \(m) k \(k) n \(n) \(activation) parts \(parts): max |diff| \(worst)")
+                    let untouched = (0..<out.count).allSatisfy { i in
+                        i / p.ldo < m && i % p.ldo < n || out[i] == Self.sentinel
+                    }
+                    #expect(untouched, "m \(m) k \(k) n \(n): wrote outside the product")
+                }
+            }
+        }
+    }
+
+    /// Bias and activation are the separate pass's arithmetic (`bss_add_bias_activate`) on the
+    /// finished sums, bit for bit, for every activation, also in a narrow last panel.
+    @Test(arguments: [Activation.linear, .relu, .gelu, .tanh])
+    func epilogueIsTheSeparatePass(_ activation: Activation) {
+        let p = Product(m: 7, k: 1, n: 21)
+        // k = 1 and kernel ones: the sums are the inputs themselves, exactly.
+        let input = VectorMathTests.values(p.m * p.lda, seed: 5, scale: 4)
+        let kernel = [Float](repeating: 1, count: p.n)
+        let bias = VectorMathTests.values(p.n, seed: 9, scale: 1)
+        let out = Self.run(p, input: input, kernel: kernel, bias: bias, activation: activation, parts: 1)
+        for r in 0..<p.m {
+            var row = [Float](repeating: input[r * p.lda], count: p.n)
+            row.withUnsafeMutableBufferPointer {
+                VectorMath.addBiasActivate($0.baseAddress!, bias: bias, rows: 1, cols: p.n, activation)
+            }
+            #expect(Array(out[(r * p.ldo)..<(r * p.ldo + p.n)]) == row, "row \(r)")
+        }
+    }
+
+    @Test func packingZeroFillsTheLastPanel() {
+        let (k, n) = (3, 18)
+        let kernel = (0..<(k * n)).map { Float($0 + 1) }
+        var packed = [Float](repeating: -1, count: bss_dense_packed_floats(k, n))
+        #expect(packed.count == 2 * 16 * k)
+        kernel.withUnsafeBufferPointer { bss_dense_pack($0.baseAddress!, k, n, &packed) }
+        for i in 0..<k {
+            for j in 0..<16 {
+                #expect(packed[i * 16 + j] == kernel[i * n + j])
+                #expect(packed[16 * k + i * 16 + j] == (j < 2 ? kernel[i * n + 16 + j] : 0))
+            }
+        }
+    }
+}
