@@ -1,5 +1,4 @@
 import COpenBLAS
-import Dispatch
 
 /// The BERT forward pass and graph.py's pooling: the dense layers on kernels packed at load, by
 /// oneDNN where it has a JIT kernel for them (AVX-512), by our panel kernels elsewhere (AVX2),
@@ -317,16 +316,14 @@ public final class BertEncoder {
         addLayerNorm(x, residual: attention, rows: tokens, layer.weights.outputNorm, parts)
     }
 
-    /// Runs `body(0..<parts)`, on several threads when `parts > 1`; returns when all are done.
-    private func parallel(_ parts: Int, _ body: (Int) -> Void) {
+    /// Runs `body(0..<parts)` on this encoder's thread team of `threads` threads (as many as
+    /// parts by default) when `parts > 1`; returns when all are done.
+    private func parallel(_ parts: Int, threads: Int? = nil, _ body: (Int) -> Void) {
         if parts <= 1 {
             body(0)
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let shared = IterationBody(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { shared.run($0) }
-        }
+        workspace.team(threads: threads ?? parts).run(parts, body)
     }
 
     /// Part `part` of `0..<count` split into `parts` contiguous near-equal chunks.
@@ -366,9 +363,11 @@ public final class BertEncoder {
     ) throws(EngineError) {
         if let panels = product.panels {
             assert(panels.activation == activation, "kernel packed for another activation")
-            let threads = product.threads
-            parallel(threads) { part in
-                panels.multiply(input, rows: rows, into: out, panels: Self.chunk(part, of: threads, count: panels.panels))
+            // A few parts per thread, claimed as threads come free: a thread the host
+            // preempts for a while then holds up the product by one small part, not by half.
+            let parts = product.threads > 1 ? min(panels.panels, 4 * product.threads) : 1
+            parallel(parts, threads: product.threads) { part in
+                panels.multiply(input, rows: rows, into: out, panels: Self.chunk(part, of: parts, count: panels.panels))
             }
             return
         }
@@ -606,12 +605,3 @@ struct LayerProducts {
     }
 }
 
-/// One `parallel` body shared by the iterations of `DispatchQueue.concurrentPerform`.
-///
-/// `@unchecked Sendable`: concurrentPerform returns only after every iteration has finished, so
-/// the closure (and the pointers and encoder it captures) never outlive the `parallel` call, and
-/// the iterations write disjoint row ranges and their own per-thread scratch.
-private struct IterationBody: @unchecked Sendable {
-    let run: (Int) -> Void
-    init(_ run: @escaping (Int) -> Void) { self.run = run }
-}

@@ -56,6 +56,16 @@ final class Workspace {
     var bf16Input = TypedScratchBuffer<UInt16>()
     /// This encoder's oneDNN stream, made on its first oneDNN product.
     var stream: OneDNNStream?
+    /// The threads this encoder's passes are split among, made on the first split pass.
+    private var threadTeam: ThreadTeam?
+
+    /// A team of at least `threads` threads (the one made before, unless it is smaller).
+    func team(threads: Int) -> ThreadTeam {
+        if let threadTeam, threadTeam.threads >= threads { return threadTeam }
+        let team = ThreadTeam(threads: threads)
+        threadTeam = team
+        return team
+    }
 
     /// Grows every buffer to hold `tokens` packed tokens of sequences up to `maxLength` long.
     /// Matrix-product outputs get the bfloat16 path's padding rows (< 16) in either precision.
