@@ -323,7 +323,12 @@ public final class BertEncoder {
             body(0)
             return
         }
-        workspace.team(threads: threads ?? parts).run(parts, body)
+        // With oneDNN, its OpenMP threads multiply and ours run only the passes between; a helper
+        // of ours still spinning when a product starts would hold a core the OpenMP team needs
+        // (not measured: no AVX-512 machine was at hand), so ours sleep at once there, as
+        // libdispatch's did before the team.
+        let spin = weights.packedLayers == nil ? ThreadTeam.defaultSpinMicroseconds : 0
+        workspace.team(threads: threads ?? parts, spinMicroseconds: spin).run(parts, body)
     }
 
     /// Part `part` of `0..<count` split into `parts` contiguous near-equal chunks.

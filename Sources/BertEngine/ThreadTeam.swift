@@ -9,8 +9,9 @@ final class ThreadTeam {
     /// nil when a helper could not be started: every pass then runs on the caller.
     private let team: OpaquePointer?
 
-    /// How long helpers spin for the next pass. The passes of one encode follow each other
-    /// within tens of microseconds; between requests the helpers go to sleep.
+    /// How long helpers spin for the next pass when the team runs every pass of an encode (the
+    /// panel kernels' products too). The passes of one encode follow each other within tens of
+    /// microseconds; between requests the helpers go to sleep.
     static let defaultSpinMicroseconds: UInt32 = 300
 
     init(threads: Int, spinMicroseconds: UInt32 = defaultSpinMicroseconds) {

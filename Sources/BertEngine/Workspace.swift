@@ -59,10 +59,11 @@ final class Workspace {
     /// The threads this encoder's passes are split among, made on the first split pass.
     private var threadTeam: ThreadTeam?
 
-    /// A team of at least `threads` threads (the one made before, unless it is smaller).
-    func team(threads: Int) -> ThreadTeam {
+    /// A team of at least `threads` threads whose helpers spin `spinMicroseconds` (the one made
+    /// before, unless it is smaller).
+    func team(threads: Int, spinMicroseconds: UInt32) -> ThreadTeam {
         if let threadTeam, threadTeam.threads >= threads { return threadTeam }
-        let team = ThreadTeam(threads: threads)
+        let team = ThreadTeam(threads: threads, spinMicroseconds: spinMicroseconds)
         threadTeam = team
         return team
     }
