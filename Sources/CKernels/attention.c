@@ -7,8 +7,9 @@
 #include "lanes.h"
 
 /// The most query rows computed together (each key or value vector loaded serves every row of
-/// a block): 8 for sequences longer than 32, whose products then keep 16 accumulators busy, 4
-/// for shorter ones, where a block of 8 would compute more padding rows than it saves.
+/// a block): with AVX-512, 8 for sequences longer than 32, whose products then keep 16
+/// accumulators busy, 4 for shorter ones, where a block of 8 would compute more padding rows
+/// than it saves; with AVX2, 4 (see bss_attention).
 enum { MAX_BLOCK = 8 };
 
 #define ROUND_UP(x) (((x) + LANES - 1) / LANES * LANES)
@@ -114,10 +115,11 @@ static inline __attribute__((always_inline)) void context_chunks(
     }
 }
 
-/// Rows `i0 ..< i0 + block` (those below n) of the attention output; see bss_attention.
+/// Rows `i0 ..< i0 + block` (those below n) of the attention output, `pair` (1 or 2) tiles of
+/// keys and chunks of columns at a time; see bss_attention.
 static inline __attribute__((always_inline)) void query_block(
     const float *q, size_t ld, size_t n, size_t d, float scale, const float *kt, const float *values,
-    const float *keyBias, float *probs, float *out, size_t ldo, size_t i0, size_t block) {
+    const float *keyBias, float *probs, float *out, size_t ldo, size_t i0, size_t block, size_t pair) {
     const size_t keys = ROUND_UP(n), width = ROUND_UP(d);
     const size_t rows = n - i0 < block ? n - i0 : block;
     // A short last block repeats its first row in the unused slots (computed, never written).
@@ -128,12 +130,12 @@ static inline __attribute__((always_inline)) void query_block(
         queries[r] = q + row * ld;
         outs[r] = out + row * ldo;
     }
-    // scores = q·kᵀ · scale + adder, 16 keys a tile, two tiles at a time
+    // scores = q·kᵀ · scale + adder, 16 keys a tile, `pair` tiles at a time
     vf top[MAX_BLOCK];
     for (size_t r = 0; r < block; r++) top[r] = SPLAT(-__builtin_inff());
     size_t key0 = 0;
-    for (; key0 + 2 * LANES <= keys; key0 += 2 * LANES)
-        score_tiles(queries, block, kt, keys, d, key0, 2, scale, keyBias, probs, top);
+    for (; key0 + pair * LANES <= keys; key0 += pair * LANES)
+        score_tiles(queries, block, kt, keys, d, key0, pair, scale, keyBias, probs, top);
     if (key0 < keys) score_tiles(queries, block, kt, keys, d, key0, 1, scale, keyBias, probs, top);
     // softmax as tf.nn.softmax: e^(x - max) · (1 / sum); the 1 / sum is applied to the
     // context row instead of to each weight (a difference of rounding only). The block's rows go
@@ -154,12 +156,12 @@ static inline __attribute__((always_inline)) void query_block(
         }
     }
     for (size_t r = 0; r < block; r++) inverse[r] = 1 / REDUCE_ADD(sum[r]);
-    // context = e · v · (1 / sum), 16 columns a chunk, two chunks at a time
+    // context = e · v · (1 / sum), 16 columns a chunk, `pair` chunks at a time
     size_t c0 = 0;
-    for (; c0 + 2 * LANES <= d; c0 += 2 * LANES)
-        context_chunks(block, probs, keys, values, width, n, c0, 2, LANES, inverse, outs, rows);
+    for (; c0 + pair * LANES <= d; c0 += pair * LANES)
+        context_chunks(block, probs, keys, values, width, n, c0, pair, LANES, inverse, outs, rows);
     if (c0 < d) {
-        const size_t left = d - c0, chunks = left > LANES ? 2 : 1;
+        const size_t left = d - c0, chunks = left > LANES ? 2 : 1;  // > LANES only when pair is 2
         context_chunks(
             block, probs, keys, values, width, n, c0, chunks, left - (chunks - 1) * LANES, inverse, outs, rows);
     }
@@ -188,10 +190,19 @@ void bss_attention(
     }
     for (size_t key = 0; key < keys; key++) keyBias[key] = key < n ? (adder ? adder[key] : 0) : -__builtin_inff();
 
-    const size_t block = n > 32 ? 8 : 4;
-    for (size_t i0 = 0; i0 < n; i0 += block) {
-        // constant blocks, so that each call inlines with its accumulators in registers
-        if (block == 8) query_block(q, ld, n, d, scale, kt, values, keyBias, probs, out, ldo, i0, 8);
-        else query_block(q, ld, n, d, scale, kt, values, keyBias, probs, out, ldo, i0, 4);
+    // Constant blocks, so that each call inlines with its accumulators in registers: with
+    // AVX-512 a block's 8 × 2 sums of 16 lanes take 16 of the 32 registers; AVX2 needs two
+    // registers for 16 lanes and has 16, so there a block is 4 rows × 1 tile (8 registers; the
+    // AVX-512 blocks spilled: Zen 3, 120 keys × 32 wide, 82 µs per (sequence, head) against 32;
+    // 20 × 32: 2.4 against 1.9 µs; 6 rows a block was no faster).
+    if (__builtin_cpu_supports("avx512f")) {
+        const size_t block = n > 32 ? 8 : 4;
+        for (size_t i0 = 0; i0 < n; i0 += block) {
+            if (block == 8) query_block(q, ld, n, d, scale, kt, values, keyBias, probs, out, ldo, i0, 8, 2);
+            else query_block(q, ld, n, d, scale, kt, values, keyBias, probs, out, ldo, i0, 4, 2);
+        }
+    } else {
+        for (size_t i0 = 0; i0 < n; i0 += 4)
+            query_block(q, ld, n, d, scale, kt, values, keyBias, probs, out, ldo, i0, 4, 1);
     }
 }
