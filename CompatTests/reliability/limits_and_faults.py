@@ -20,6 +20,10 @@ FailPoints.swift), never from a test double:
                      with the right vectors
   wildcard_subscriber a SUB subscribed to b'' on -port_out does not make a new client's first
                      SHOW_CONFIG reply leave before that client subscribed (20 clients in a row)
+  clone_handshakes   two clones of a connected client (the README's broadcasting example) both send
+                     SHOW_CONFIG before either subscribed, then subscribe 20 ms apart: each gets a
+                     config reply (10 rounds; releasing both replies on the first SUBSCRIBE lost the
+                     second clone's, seen once in CI)
 Run: $RIG/py311/bin/python limits_and_faults.py [--only NAME]   (closes with "N passed, N failed")
 """
 import argparse
@@ -288,8 +292,51 @@ def wildcard_subscriber(server, ref):
     return None if lost == 0 else '%d of 20 new clients never got their SHOW_CONFIG reply' % lost
 
 
+@with_server(offset=44)
+def clone_handshakes(server, ref):
+    bc = common.client(server, timeout=10000)
+    ctx = zmq.Context()
+    try:
+        for round_ in range(10):
+            pushes, subs = [], []
+            for _ in range(2):
+                push = ctx.socket(zmq.PUSH)
+                push.setsockopt(zmq.LINGER, 0)
+                push.connect('tcp://127.0.0.1:%d' % server.port)
+                # What a stock client sends first: its identity, SHOW_CONFIG, request id 1, length 0.
+                push.send_multipart([bc.identity, b'SHOW_CONFIG', b'1', b'0'])
+                pushes.append(push)
+            time.sleep(0.05)
+            for _ in range(2):
+                sub = ctx.socket(zmq.SUB)
+                sub.setsockopt(zmq.LINGER, 0)
+                sub.setsockopt(zmq.SUBSCRIBE, bc.identity)
+                sub.setsockopt(zmq.RCVTIMEO, int(3000 * common.TIME_SCALE))
+                sub.connect('tcp://127.0.0.1:%d' % server.port_out)
+                subs.append(sub)
+                time.sleep(0.02)
+            try:
+                for k, sub in enumerate(subs):
+                    try:
+                        frames = sub.recv_multipart()
+                    except zmq.Again:
+                        return 'round %d: clone %d got no config reply within 3 s' % (round_, k)
+                    if len(frames) != 3 or frames[2] != b'1':
+                        return 'round %d: clone %d got %d frames, request id %r' % (round_, k, len(frames), frames[-1])
+            finally:
+                for sock in pushes + subs:
+                    sock.close(0)
+        # The connected client is still served, and its clones' replies did not confuse it.
+        if bc.encode(['after the clones']).shape != (1, 384):
+            return 'the original client got a wrong shape after its clones'
+        return None
+    finally:
+        bc.close()
+        ctx.term()
+
+
 CHECKS = [max_texts, max_message_bytes, bind_host, deadline, cancel, worker_restart, backpressure,
-          wildcard_subscriber]
+          wildcard_subscriber, clone_handshakes]
 
 
 def main():

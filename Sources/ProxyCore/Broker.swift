@@ -222,7 +222,12 @@ public final class Broker: Sendable {
                     drainUntil = io.now + drainLimit
                 }
                 state.tick(now: io.now, io: &io)
-                for f in io.holder.release(now: io.now) { io.publish(f) }
+                for reply in io.holder.release(now: io.now) {
+                    if reply.isUnreachable, let client = reply.frames.first {
+                        logger.warning("no subscriber for client \(String(decoding: client, as: UTF8.self)) after waiting, reply dropped")
+                    }
+                    io.publish(reply.frames)
+                }
                 let snap = ProxySnapshot(backends: state.backends, counters: state.counters, inFlight: state.inFlightCount,
                                          waiting: state.waitingCount, heldReplies: io.holder.heldCount,
                                          unixOffset: unixOffset, startedAt: startedAt)

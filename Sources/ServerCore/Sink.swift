@@ -7,8 +7,8 @@ import CZeroMQ
 /// reassembles partial jobs with `JobTable`, and publishes replies on `-port_out`.
 ///
 /// The result socket is an `XPUB` rather than the original's `PUB`: it reads the clients'
-/// subscriptions and holds a reply until its client has subscribed (bounded by `ReplyGate`),
-/// instead of the original's fixed 0.1 s sleep. Its sockets live on its own thread.
+/// subscriptions and holds a reply until its client has subscribed (`ReplyHolder`), instead of
+/// the original's fixed 0.1 s sleep. Its sockets live on its own thread.
 struct Sink: Sendable {
     let context: Context
     let config: ServerConfig
@@ -16,14 +16,6 @@ struct Sink: Sendable {
     let ventilatorAddress: String
     let gate: ReplyGate
     let cancelled: CancelledJobs
-
-    private struct Held {
-        let client: [UInt8]
-        let frames: [[UInt8]]
-        let receivedAt: Double
-        let deadline: Double
-        let isConfig: Bool
-    }
 
     func run(ready: Latch) {
         let logger = Logger(label: "SINK")
@@ -57,13 +49,11 @@ struct Sink: Sendable {
                                              maxSeqLenUnset: config.maxSeqLen == nil,
                                              maxPositionEmbeddings: config.maxPositionEmbeddings,
                                              fixedEmbedLength: config.fixedEmbedLength))
-        var book = SubscriptionBook()
-        var held: [Held] = []
+        var holder = ReplyHolder(gate: gate)
         var draining = false
         var lastActivity = ServerStatistic.monotonicSeconds()
         let poller = Poller([receiver, frontend, sender])
         let dtype = config.fp16 ? "float16" : "float32"
-        var lastConfigSent: [[UInt8]: Double] = [:]
         /// Unfinished jobs' `-request_timeout` deadlines.
         var deadlines: [UInt64: Double] = [:]
         /// Unfinished jobs whose payload reached `MemoryTrim.threshold`.
@@ -72,30 +62,16 @@ struct Sink: Sendable {
         /// without blocking: a ventilator blocked on a full worker queue must never stall the sink.
         var unreportedAnswered = 0
 
-        func send(_ h: Held) throws(ZMQError) {
-            try sender.send(h.frames)
-            if h.isConfig {
-                if lastConfigSent.count > 100_000 { lastConfigSent.removeAll() }
-                lastConfigSent[h.client] = ServerStatistic.monotonicSeconds()
-            }
-        }
-
         func publish(_ client: [UInt8], _ frames: [[UInt8]], isConfig: Bool) throws(ZMQError) {
-            let now = ServerStatistic.monotonicSeconds()
-            let until = gate.holdUntil(identity: client, isConfig: isConfig, book: book, now: now,
-                                       lastConfigSent: isConfig ? lastConfigSent[client] : nil)
-            let h = Held(client: client, frames: frames, receivedAt: now, deadline: until, isConfig: isConfig)
-            if until <= now {
-                try send(h)
-            } else {
-                held.append(h)
+            for f in holder.reply(to: client, frames: frames, isConfig: isConfig, now: ServerStatistic.monotonicSeconds()) {
+                try sender.send(f)
             }
         }
 
         do {
             while true {
                 var timeout = -1
-                if let next = (held.map(\.deadline) + deadlines.values).min() {
+                if let next = ([holder.nextDeadline].compactMap { $0 } + deadlines.values).min() {
                     timeout = max(0, Int(((next - ServerStatistic.monotonicSeconds()) * 1000).rounded(.up)))
                 }
                 if draining { timeout = timeout < 0 ? 1000 : min(timeout, 1000) }
@@ -104,18 +80,7 @@ struct Sink: Sendable {
                 if readable[2] {
                     let message = try sender.receive()
                     if let first = message.first {
-                        let now = ServerStatistic.monotonicSeconds()
-                        book.apply(first, now: now)
-                        if first.first == 0 {
-                            // A subscriber left (a client reconnecting with the same identity):
-                            // a reply held for that identity now waits for the new subscriber.
-                            held = held.map { h in
-                                guard !book.isSubscribed(exactly: h.client) else { return h }
-                                let wait = gate.waitWithoutOwnSubscriber(identity: h.client, book: book)
-                                return Held(client: h.client, frames: h.frames, receivedAt: h.receivedAt,
-                                            deadline: max(h.deadline, now + wait), isConfig: h.isConfig)
-                            }
-                        }
+                        holder.subscription(first, now: ServerStatistic.monotonicSeconds())
                     }
                 }
                 if readable[0] {
@@ -187,24 +152,15 @@ struct Sink: Sendable {
                 // Give the memory of a large request back to the system (glibc keeps it otherwise).
                 if trim { MemoryTrim.now() }
                 let now = ServerStatistic.monotonicSeconds()
-                if !held.isEmpty {
-                    var keep: [Held] = []
-                    for h in held {
-                        if gate.mayRelease(identity: h.client, receivedAt: h.receivedAt, deadline: h.deadline,
-                                           book: book, now: now) {
-                            if !book.isReachable(h.client) {
-                                logger.warning("no subscriber for client \(WireError.show(h.client)) after waiting, reply dropped")
-                            }
-                            try send(h)
-                        } else {
-                            keep.append(h)
-                        }
+                for reply in holder.release(now: now) {
+                    if reply.isUnreachable, let client = reply.frames.first {
+                        logger.warning("no subscriber for client \(WireError.show(client)) after waiting, reply dropped")
                     }
-                    held = keep
+                    try sender.send(reply.frames)
                 }
                 if draining {
                     let idle = now - lastActivity > 30
-                    if (table.pendingCount == 0 && held.isEmpty) || idle {
+                    if (table.pendingCount == 0 && holder.heldCount == 0) || idle {
                         if idle { logger.warning("\(table.pendingCount) jobs unfinished after 30 s idle, giving up") }
                         try frontend.send([PipelineFrames.drained])
                         break

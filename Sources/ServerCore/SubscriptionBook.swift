@@ -7,21 +7,18 @@
 /// reachable when some live topic is a prefix of it. A value type owned by the sink thread.
 public struct SubscriptionBook: Sendable {
     private var counts: [[UInt8]: Int] = [:]
-    private var lastSubscribe: [[UInt8]: Double] = [:]
 
     public init() {}
 
-    /// Applies one XPUB subscription message received at `now` (seconds); others are ignored.
-    public mutating func apply(_ message: [UInt8], now: Double) {
+    /// Applies one XPUB subscription message; others are ignored.
+    public mutating func apply(_ message: [UInt8]) {
         guard let kind = message.first else { return }
         let topic = Array(message.dropFirst())
         if kind == 1 {
             counts[topic, default: 0] += 1
-            lastSubscribe[topic] = now
         } else if kind == 0, let c = counts[topic] {
             if c <= 1 {
                 counts[topic] = nil
-                lastSubscribe[topic] = nil
             } else {
                 counts[topic] = c - 1
             }
@@ -39,29 +36,22 @@ public struct SubscriptionBook: Sendable {
         counts[identity] != nil
     }
 
-    /// Time of the latest SUBSCRIBE to exactly `identity`, if it is live.
-    public func latestSubscribe(exactly identity: [UInt8]) -> Double? {
-        lastSubscribe[identity]
-    }
-
-    /// Time of the latest SUBSCRIBE whose topic is a prefix of `identity`.
-    public func latestSubscribe(matching identity: [UInt8]) -> Double? {
-        lastSubscribe.filter { identity.starts(with: $0.key) }.values.max()
+    /// How many live subscriptions have exactly `identity` as their topic.
+    public func subscriberCount(exactly identity: [UInt8]) -> Int {
+        counts[identity] ?? 0
     }
 }
 
-/// When a reply may be published: now, or once the client's own SUBSCRIBE arrives, or at a deadline.
+/// How long a reply may wait for its client's SUBSCRIBE before it is published anyway.
 ///
 /// Only a subscription whose topic *equals* the identity counts as the client's own: a SUB
 /// subscribed to a shorter prefix (a monitor on `b''`) receives the reply too, but says nothing
-/// about whether the client has subscribed yet.
-///
-/// Never later than the original for a subscribed client: it sleeps 0.1 s before every config
-/// reply; we send at once when the client's subscription is new since the identity's last config
-/// reply, and otherwise wait up to 0.1 s for one (a second client sharing the identity).
+/// about whether the client has subscribed yet. Never later than the original for a subscribed
+/// client: it sleeps 0.1 s before every config reply.
 public struct ReplyGate: Sendable, Equatable {
-    /// A config/status reply for an identity whose subscribers all predate its last config reply
-    /// waits this long for a newer SUBSCRIBE.
+    /// A config/status reply for an identity whose subscribers have all had a config reply since
+    /// they subscribed (a client asking again, or a clone whose SUBSCRIBE is still on its way)
+    /// waits this long for a new SUBSCRIBE.
     public var sharedIdentityWait = 0.1
     /// Any reply for an identity only a shorter topic matches waits this long for the exact
     /// SUBSCRIBE (the original's fixed 0.1 s sleep).
@@ -74,26 +64,5 @@ public struct ReplyGate: Sendable, Equatable {
     /// How long a reply for `identity` waits when nobody subscribed to exactly it.
     public func waitWithoutOwnSubscriber(identity: [UInt8], book: SubscriptionBook) -> Double {
         book.isReachable(identity) ? prefixOnlyWait : unsubscribedWait
-    }
-
-    /// The time until which a reply received at `now` is held (`now` itself: send at once).
-    /// - Parameter lastConfigSent: when a config/status reply last went to this identity.
-    public func holdUntil(identity: [UInt8], isConfig: Bool, book: SubscriptionBook, now: Double,
-                          lastConfigSent: Double? = nil) -> Double {
-        guard book.isSubscribed(exactly: identity) else {
-            return now + waitWithoutOwnSubscriber(identity: identity, book: book)
-        }
-        if !isConfig { return now }
-        guard let sent = lastConfigSent else { return now }
-        if let last = book.latestSubscribe(exactly: identity), last > sent { return now }
-        return now + sharedIdentityWait
-    }
-
-    /// Whether a reply received at `receivedAt` and held until `deadline` may go out at `now`.
-    public func mayRelease(identity: [UInt8], receivedAt: Double, deadline: Double,
-                           book: SubscriptionBook, now: Double) -> Bool {
-        if now >= deadline { return true }
-        if let last = book.latestSubscribe(exactly: identity), last >= receivedAt { return true }
-        return false
     }
 }

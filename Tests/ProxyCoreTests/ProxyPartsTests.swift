@@ -25,28 +25,6 @@ import Testing
     }
 }
 
-@Suite struct ReplyHolderTests {
-    @Test func holdsAReplyUntilItsClientSubscribes() {
-        var holder = ReplyHolder()
-        let client = Array("c1".utf8)
-        #expect(holder.reply(to: client, frames: [client, [1]], isConfig: true, now: 1).isEmpty)
-        #expect(holder.release(now: 1.5).isEmpty)
-        holder.subscription([1] + client, now: 2)
-        #expect(holder.release(now: 2).count == 1)
-        #expect(holder.heldCount == 0)
-        // Subscribed now: the next reply goes at once.
-        #expect(holder.reply(to: client, frames: [client, [2]], isConfig: false, now: 3).count == 1)
-    }
-
-    @Test func releasesAnUnsubscribedReplyAfterTheBoundedWait() {
-        var holder = ReplyHolder()
-        let client = Array("nobody".utf8)
-        _ = holder.reply(to: client, frames: [client], isConfig: false, now: 0)
-        #expect(holder.nextDeadline == ReplyGate().unsubscribedWait)
-        #expect(holder.release(now: ReplyGate().unsubscribedWait).count == 1)
-    }
-}
-
 @Suite struct ProxyCommandTests {
     @Test func repeatedBackendFlagsAreJoined() {
         let args = ["-backend", "a:1:2", "-port", "9", "-ba", "b:3:4", "c:5:6", "-backend=d:7:8"]

@@ -55,40 +55,6 @@ struct ReliabilityWireTests {
     }
 }
 
-struct WildcardSubscriberTests {
-    @Test func aShorterTopicIsNotTheClientsOwnSubscription() {
-        var book = SubscriptionBook()
-        book.apply([1], now: 1)  // a monitor subscribed to b''
-        #expect(book.isReachable(b("client")))
-        #expect(!book.isSubscribed(exactly: b("client")))
-        #expect(book.latestSubscribe(exactly: b("client")) == nil)
-        book.apply([1] + b("client"), now: 2)
-        #expect(book.isSubscribed(exactly: b("client")) && book.latestSubscribe(exactly: b("client")) == 2)
-        book.apply([0] + b("client"), now: 3)
-        #expect(!book.isSubscribed(exactly: b("client")) && book.isReachable(b("client")))
-    }
-
-    @Test func configWaitsForTheOwnSubscriptionDespiteAWildcardSubscriber() {
-        let gate = ReplyGate()
-        var book = SubscriptionBook()
-        book.apply([1], now: 1)
-        let until = gate.holdUntil(identity: b("new"), isConfig: true, book: book, now: 10)
-        // Held: not sent at once (the reply would be lost by the new client's SUB) ...
-        #expect(until == 10 + gate.prefixOnlyWait)
-        #expect(gate.prefixOnlyWait == 0.1)
-        #expect(!gate.mayRelease(identity: b("new"), receivedAt: 10, deadline: until, book: book, now: 10.05))
-        // ... released when the client's own SUBSCRIBE arrives ...
-        book.apply([1] + b("new"), now: 10.06)
-        #expect(gate.mayRelease(identity: b("new"), receivedAt: 10, deadline: until, book: book, now: 10.06))
-        // ... or at the original's 0.1 s when only the wildcard matches.
-        #expect(gate.mayRelease(identity: b("other"), receivedAt: 10, deadline: until, book: book, now: 10.1))
-        // Encode replies for a subscribed client still go at once.
-        #expect(gate.holdUntil(identity: b("new"), isConfig: false, book: book, now: 11) == 11)
-        // Nobody matches at all: the long bound.
-        #expect(gate.holdUntil(identity: b("x"), isConfig: false, book: SubscriptionBook(), now: 5) == 5 + gate.unsubscribedWait)
-    }
-}
-
 /// A backend that sleeps 1.5 s on a batch containing "slow" (the deadline test).
 struct SlowBackend: PipelineBackend {
     final class Encoder: SequenceEncoder {
