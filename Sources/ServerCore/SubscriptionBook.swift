@@ -4,7 +4,8 @@
 ///
 /// Fed with the XPUB's subscription messages (`ZMQ_XPUB_VERBOSER`: every subscribe and
 /// unsubscribe, byte 0 = 1 / 0, then the topic). SUB sockets match by prefix, so an identity is
-/// reachable when some live topic is a prefix of it. A value type owned by the sink thread.
+/// reachable when some live topic is a prefix of it. A value type inside `ReplyHolder`, owned by the
+/// thread of the XPUB (the sink, or the proxy's broker).
 public struct SubscriptionBook: Sendable {
     private var counts: [[UInt8]: Int] = [:]
 
