@@ -331,6 +331,10 @@ public final class BertEncoder {
         workspace.team(threads: threads ?? parts, spinMicroseconds: spin).run(parts, body)
     }
 
+    /// The fewest rows a part of a panel-kernel product split by rows gets (about two blocks of
+    /// `CKernels/dense.c`'s 120 rows): below, it is split by panels.
+    static let panelRowsPerPart = 256
+
     /// Part `part` of `0..<count` split into `parts` contiguous near-equal chunks.
     static func chunk(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
         (count * part / parts)..<(count * (part + 1) / parts)
@@ -368,10 +372,29 @@ public final class BertEncoder {
     ) throws(EngineError) {
         if let panels = product.panels {
             assert(panels.activation == activation, "kernel packed for another activation")
+            let threads = product.threads
             // A few parts per thread, claimed as threads come free: a thread the host
             // preempts for a while then holds up the product by one small part, not by half.
-            let parts = product.threads > 1 ? min(panels.panels, 4 * product.threads) : 1
-            parallel(parts, threads: product.threads) { part in
+            // Parts of many rows take every panel (each part's input copied once, into scratch of
+            // its own, and read as one stream): measured on a 2-core Zen 3, 5,000 rows of BERT-base's
+            // four products, 6-12 % faster than parts of panels, and as fast as OpenBLAS sgemm
+            // within 5 %; at 160 rows a part, no gain. Fewer rows are split by panels, in place.
+            let rowParts = threads * min(4, rows / (threads * Self.panelRowsPerPart))
+            if rowParts > 0 {
+                let stride = PanelDense.inputScratchCount
+                workspace.panelInputScratch.reserve(rowParts * stride)
+                let scratch = workspace.panelInputScratch.pointer
+                parallel(rowParts, threads: threads) { part in
+                    let chunk = Self.chunk(part, of: rowParts, count: rows)
+                    panels.multiply(
+                        input + chunk.lowerBound * panels.inFeatures, rows: chunk.count,
+                        into: out + chunk.lowerBound * panels.outFeatures, panels: 0..<panels.panels,
+                        inputScratch: scratch + part * stride)
+                }
+                return
+            }
+            let parts = threads > 1 ? min(panels.panels, 4 * threads) : 1
+            parallel(parts, threads: threads) { part in
                 panels.multiply(input, rows: rows, into: out, panels: Self.chunk(part, of: parts, count: panels.panels))
             }
             return

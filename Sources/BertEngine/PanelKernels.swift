@@ -37,17 +37,23 @@ final class PanelDense: @unchecked Sendable {
     deinit { UnsafeMutableRawPointer(packedKernel).deallocate() }
 
     /// `out[rows, outFeatures] = activation(input[rows, inFeatures] · kernel + bias)`, the
-    /// columns of `panelRange` only (the whole product when it is `0..<panels`).
+    /// columns of `panelRange` only (the whole product when it is `0..<panels`). With
+    /// `inputScratch` (`inputScratchCount` floats no other call is using) the input is copied
+    /// there block by block before the panels read it; the results are the same bits.
     func multiply(
-        _ input: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>, panels panelRange: Range<Int>
+        _ input: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>, panels panelRange: Range<Int>,
+        inputScratch: UnsafeMutablePointer<Float>? = nil
     ) {
         guard rows > 0, !panelRange.isEmpty else { return }
         bias.withUnsafeBufferPointer { bias in
             bss_dense(
                 input, inFeatures, rows, inFeatures, packedKernel, outFeatures, bias.baseAddress!, activation.kernelCode,
-                out, outFeatures, panelRange.lowerBound, panelRange.upperBound)
+                out, outFeatures, panelRange.lowerBound, panelRange.upperBound, inputScratch)
         }
     }
+
+    /// The floats of one `inputScratch` of `multiply`.
+    static let inputScratchCount = bss_dense_input_scratch_floats()
 
     /// Whether this CPU runs the panel kernels (x86-64 with AVX2 and FMA).
     static var available: Bool { bss_dense_available() != 0 }

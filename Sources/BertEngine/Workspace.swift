@@ -52,6 +52,8 @@ final class Workspace {
     /// of its first token in the packed buffers.
     var lengths: [Int] = []
     var offsets: [Int] = []
+    /// Per part of a panel-kernel product split by rows, `PanelDense.inputScratchCount` floats.
+    var panelInputScratch = ScratchBuffer()
     /// The bfloat16 copy of a matrix product's input, `[paddedRows(tokens), inFeatures]`.
     var bf16Input = TypedScratchBuffer<UInt16>()
     /// This encoder's oneDNN stream, made on its first oneDNN product.

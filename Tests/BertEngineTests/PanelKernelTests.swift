@@ -6,7 +6,8 @@ import Testing
 /// `bss_dense` (CKernels/dense.c), the float32 products of AVX2 CPUs, against a Double
 /// re-statement of `activation(input · kernel + bias)`: every tile height (1–6 rows and the
 /// near-equal split of a block), blocks of rows (120) and of depth (384) and their remainders,
-/// panels narrower than 16 columns, strided input and output, and products split by panels.
+/// panels narrower than 16 columns, strided input and output, products split by panels, and the
+/// input read where it lies or copied block by block into scratch first.
 @Suite struct PanelKernelTests {
     /// Every machine we run on has AVX2 and FMA; a CPU without them would run OpenBLAS instead,
     /// and these tests would fail there rather than pass without testing anything.
@@ -42,22 +43,28 @@ import Testing
         return out
     }
 
-    /// Runs `p` with the output split into `parts` panel ranges (as threads share a product);
-    /// returns the whole output buffer, `m + 1` rows of `ldo`, whose cells outside the product
-    /// must keep their sentinel.
-    static func run(_ p: Product, input: [Float], kernel: [Float], bias: [Float], activation: Activation, parts: Int)
-        -> [Float]
-    {
+    /// Runs `p` with the output split into `parts` panel ranges (as threads share a product),
+    /// copying the input into scratch first when `scratch`; returns the whole output buffer,
+    /// `m + 1` rows of `ldo`, whose cells outside the product must keep their sentinel.
+    static func run(
+        _ p: Product, input: [Float], kernel: [Float], bias: [Float], activation: Activation, parts: Int,
+        scratch: Bool = false
+    ) -> [Float] {
         let dense = PanelDense(
             Dense(kernel: kernel, bias: bias, inFeatures: p.k, outFeatures: p.n), activation: activation)
         var out = [Float](repeating: sentinel, count: (p.m + 1) * p.ldo)
+        // NaN: a tile reading scratch the copy did not fill would poison its sums.
+        var inputScratch = [Float](repeating: .nan, count: scratch ? bss_dense_input_scratch_floats() : 0)
         input.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { out in
-                for part in 0..<parts {
-                    let panels = BertEncoder.chunk(part, of: parts, count: dense.panels)
-                    bss_dense(
-                        input.baseAddress!, p.lda, p.m, p.k, dense.packedKernel, p.n, bias, activation.kernelCode,
-                        out.baseAddress!, p.ldo, panels.lowerBound, panels.upperBound)
+                inputScratch.withUnsafeMutableBufferPointer { inputScratch in
+                    for part in 0..<parts {
+                        let panels = BertEncoder.chunk(part, of: parts, count: dense.panels)
+                        bss_dense(
+                            input.baseAddress!, p.lda, p.m, p.k, dense.packedKernel, p.n, bias, activation.kernelCode,
+                            out.baseAddress!, p.ldo, panels.lowerBound, panels.upperBound,
+                            scratch ? inputScratch.baseAddress : nil)
+                    }
                 }
             }
         }
@@ -75,13 +82,17 @@ import Testing
             let bias = VectorMathTests.values(n, seed: 3, scale: 0.5)
             for activation in [Activation.gelu, .linear] {
                 let expected = Self.reference(p, input: input, kernel: kernel, bias: bias, activation: activation)
-                for parts in [1, 2, 3] {
-                    let out = Self.run(p, input: input, kernel: kernel, bias: bias, activation: activation, parts: parts)
+                for (parts, scratch) in [(1, false), (2, false), (3, false), (1, true), (3, true)] {
+                    let out = Self.run(
+                        p, input: input, kernel: kernel, bias: bias, activation: activation, parts: parts,
+                        scratch: scratch)
                     var worst = 0.0
                     for r in 0..<m {
                         for j in 0..<n { worst = max(worst, abs(Double(out[r * p.ldo + j]) - expected[r * n + j])) }
                     }
-                    #expect(worst <= 2e-5, "m \(m) k \(k) n \(n) \(activation) parts \(parts): max |diff| \(worst)")
+                    #expect(
+                        worst <= 2e-5,
+                        "m \(m) k \(k) n \(n) \(activation) parts \(parts) scratch \(scratch): max |diff| \(worst)")
                     let untouched = (0..<out.count).allSatisfy { i in
                         i / p.ldo < m && i % p.ldo < n || out[i] == Self.sentinel
                     }
@@ -89,6 +100,54 @@ import Testing
                 }
             }
         }
+    }
+
+    /// Copying the input into scratch changes where the tiles read it, not the arithmetic: the
+    /// same sums, bit for bit, so a product split by rows (with scratch) and one split by panels
+    /// (without) give the encoder the same vectors.
+    @Test(arguments: [5, 121, 250, 625])
+    func scratchGivesTheSameBits(_ m: Int) {
+        let p = Product(m: m, k: 800, n: 40)
+        let input = VectorMathTests.values(m * p.lda, seed: m, scale: 1)
+        let kernel = VectorMathTests.values(p.k * p.n, seed: 7, scale: 1 / Float(p.k).squareRoot())
+        let bias = VectorMathTests.values(p.n, seed: 3, scale: 0.5)
+        let inPlace = Self.run(p, input: input, kernel: kernel, bias: bias, activation: .gelu, parts: 1)
+        let copied = Self.run(p, input: input, kernel: kernel, bias: bias, activation: .gelu, parts: 1, scratch: true)
+        let differing = zip(inPlace, copied).indices(where: !=)
+        #expect(differing.count == 0, "m \(m): \(differing.count) floats differ, the first at \(differing.first ?? -1)")
+    }
+
+    /// A batch of 1,200 tokens has its products split by rows among 2 threads (each part's input
+    /// copied into scratch); the same sequences encoded 4 at a time (≤ 100 tokens) are split by
+    /// panels and read in place. Every vector must come out the same, bit for bit.
+    @Test func rowSplitGivesTheSameVectorsAsPanelSplit() throws {
+        let weights = try MiniLM.tf1Panels.get()
+        #expect(weights.matmulPrecision.library == .panelKernels)
+        let (count, seqLen) = (48, 25)
+        #expect(count * seqLen >= 2 * 2 * BertEncoder.panelRowsPerPart, "the whole batch must split by rows")
+        var ids = [Int32](repeating: 0, count: count * seqLen), mask = ids
+        for row in 0..<count {
+            let length = 5 + row % 21  // 5 … 25 tokens: [CLS] words [SEP], the rest padding
+            for p in 0..<length {
+                ids[row * seqLen + p] = p == 0 ? 101 : p == length - 1 ? 102 : Int32(2000 + (row * 31 + p * 7) % 5000)
+                mask[row * seqLen + p] = 1
+            }
+        }
+        func batch(_ rows: Range<Int>) -> EncoderBatch {
+            let cells = (rows.lowerBound * seqLen)..<(rows.upperBound * seqLen)
+            return EncoderBatch(
+                count: rows.count, seqLen: seqLen, inputIds: Array(ids[cells]), inputMask: Array(mask[cells]),
+                inputTypeIds: [Int32](repeating: 0, count: cells.count))
+        }
+        let encoder = BertEncoder(weights: weights, threads: 2)
+        let whole = try encoder.encode(batch(0..<count), pooling: .reduceMean, layers: [-1])
+        var pieces: [Float] = []
+        for first in stride(from: 0, to: count, by: 4) {
+            pieces += try encoder.encode(batch(first..<(first + 4)), pooling: .reduceMean, layers: [-1]).values
+        }
+        let differing = zip(whole.values, pieces).indices(where: !=)
+        #expect(whole.values.count == pieces.count)
+        #expect(differing.count == 0, "\(differing.count) floats differ, the first at \(differing.first ?? -1)")
     }
 
     /// Bias and activation are the separate pass's arithmetic (`bss_add_bias_activate`) on the
@@ -122,5 +181,12 @@ import Testing
                 #expect(packed[16 * k + i * 16 + j] == (j < 2 ? kernel[i * n + 16 + j] : 0))
             }
         }
+    }
+}
+
+extension Zip2Sequence where Sequence1.Element == Float, Sequence2.Element == Float {
+    /// The positions where `differ(a, b)`.
+    fileprivate func indices(where differ: (Float, Float) -> Bool) -> [Int] {
+        enumerated().filter { differ($0.element.0, $0.element.1) }.map(\.offset)
     }
 }

@@ -22,11 +22,20 @@ size_t bss_dense_packed_floats(size_t k, size_t n);
 /// `k` rows of 16 floats, contiguous (the last panel zero-filled past column n).
 void bss_dense_pack(const float *kernel, size_t k, size_t n, float *packed);
 
+/// The floats of the scratch `bss_dense` may copy its input into (one block of rows × depth).
+size_t bss_dense_input_scratch_floats(void);
+
 /// modeling.py `dense`: `out[r][j] = activation(Σᵢ in[r][i] · kernel[i][j] + bias[j])` for the `m`
 /// rows and the columns of panels `panel_begin ..< panel_end` only, so threads can share one
-/// product by panels. Rows of `in` are `lda` floats apart, rows of `out` `ldo` apart;
-/// `activation` is a `BSS_ACTIVATION_*` code (elementwise.h), bias and activation computed as
-/// `bss_add_bias_activate` computes them. Needs `bss_dense_available()`.
+/// product by panels (or by rows, calling it on row ranges). Rows of `in` are `lda` floats apart,
+/// rows of `out` `ldo` apart; `activation` is a `BSS_ACTIVATION_*` code (elementwise.h), bias and
+/// activation computed as `bss_add_bias_activate` computes them. Needs `bss_dense_available()`.
+///
+/// `input_scratch`, when not NULL, is `bss_dense_input_scratch_floats()` floats for this call
+/// alone: each block of the input is copied there once and read by every panel
+/// of the range as one stream. Worth it when the range has many panels (a product split by rows);
+/// for a few panels the copy costs more than it saves (NULL: the input is read where it lies).
+/// The sums do not depend on it.
 void bss_dense(
     const float *in, size_t lda, size_t m, size_t k, const float *packed, size_t n, const float *bias,
-    int activation, float *out, size_t ldo, size_t panel_begin, size_t panel_end);
+    int activation, float *out, size_t ldo, size_t panel_begin, size_t panel_end, float *input_scratch);
