@@ -98,8 +98,9 @@ DENSE_TARGET static void NAME( \
 DEFINE_TILES(tile_in_place, IN_PLACE)
 DEFINE_TILES(tile_packed, PACKED)
 
-/// Copies rows `r0 ..< r1` × columns `i0 ..< i1` of `in` into `packed` as `tile_packed` reads
-/// them: the block's tiles one after the other, each `depth` steps of its `height` floats.
+/// Copies the first `rows` rows × columns `i0 ..< i1` of `in` into `packed` as `tile_packed` reads
+/// them: the block's `tiles` tiles (split as `bss_dense` splits them) one after the other, each
+/// `i1 - i0` steps of its `height` floats.
 DENSE_TARGET static void pack_block(
     const float *in, size_t lda, size_t rows, size_t tiles, size_t i0, size_t i1, float *packed) {
     const size_t depth = i1 - i0;
