@@ -1,8 +1,8 @@
 import COpenBLAS
 
 /// The BERT forward pass and graph.py's pooling: the dense layers on kernels packed at load, by
-/// oneDNN where it has a JIT kernel for them (AVX-512), by our panel kernels elsewhere (AVX2),
-/// OpenBLAS as the last resort and for the pooler; attention and the elementwise passes in C
+/// our panel kernels (AVX-512 or AVX2) in float32 and by oneDNN in bfloat16 (`-fp16`), OpenBLAS
+/// as the last resort and for the pooler; attention and the elementwise passes in C
 /// kernels (`CKernels`).
 ///
 /// One encoder per worker thread: it owns its `Workspace`, so an encoder must not be used by
@@ -375,15 +375,17 @@ public final class BertEncoder {
             let threads = product.threads
             // A few parts per thread, claimed as threads come free: a thread the host
             // preempts for a while then holds up the product by one small part, not by half.
-            // Parts of many rows take every panel (each part's input copied once, into scratch of
-            // its own, and read as one stream). Measured on a 2-core Zen 3: the four products alone
-            // at BERT-base's shapes, 5,000 rows, 0.92-0.98 of OpenBLAS sgemm against 0.85-0.90 split
-            // by panels, no gain at 160 rows a part; whole encodes, both splits alternated in one
-            // process, 1-6 % less time (MiniLM and BERT-base, batch 32 and 256). Fewer rows are
-            // split by panels, read in place.
+            // Parts of many rows take every panel (with AVX2 each part's input is copied once, into
+            // scratch of its own, and read as one stream). Measured on a 2-core Zen 3 (AVX2): the
+            // four products alone at BERT-base's shapes, 5,000 rows, 0.92-0.98 of OpenBLAS sgemm
+            // against 0.85-0.90 split by panels, no gain at 160 rows a part; whole encodes, both
+            // splits alternated in one process, 1-6 % less time (MiniLM and BERT-base, batch 32
+            // and 256). On a Zen 5 (AVX-512 tiles, which read in place) 1, 2 or 4 row parts per
+            // thread and the panel split were all within noise at 256 × 25. Fewer rows are split
+            // by panels, read in place.
             let rowParts = threads * min(4, rows / (threads * Self.panelRowsPerPart))
             if rowParts > 0 {
-                let stride = PanelDense.inputScratchCount
+                let stride = panels.readsInputScratch ? PanelDense.inputScratchCount : 0
                 workspace.panelInputScratch.reserve(rowParts * stride)
                 let scratch = workspace.panelInputScratch.pointer
                 parallel(rowParts, threads: threads) { part in
@@ -391,7 +393,7 @@ public final class BertEncoder {
                     panels.multiply(
                         input + chunk.lowerBound * panels.inFeatures, rows: chunk.count,
                         into: out + chunk.lowerBound * panels.outFeatures, panels: 0..<panels.panels,
-                        inputScratch: scratch + part * stride)
+                        inputScratch: stride > 0 ? scratch + part * stride : nil)
                 }
                 return
             }

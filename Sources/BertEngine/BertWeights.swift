@@ -78,15 +78,17 @@ public final class BertWeights: Sendable {
     ///   - noPositionEmbeddings: `-no_position_embeddings`: position embeddings are neither read nor added.
     ///   - precision: `.bfloat16` converts the encoder layers' kernels to bfloat16 once, here, on
     ///     CPUs with AVX512-BF16; elsewhere the model runs in float32 and `matmulPrecision` says why.
-    ///   - library: for float32, nil (default) takes the fastest this CPU has: oneDNN's matmul on
-    ///     kernels packed once where it has a JIT kernel reading that layout (AVX-512 CPUs), else
-    ///     our panel kernels (AVX2 + FMA), else OpenBLAS; a library named is used where the CPU
-    ///     runs it, OpenBLAS otherwise (for comparisons).
+    ///   - library: for float32, nil (default) takes the fastest this CPU has: our panel kernels
+    ///     (AVX-512 or AVX2 + FMA), else OpenBLAS; a library named is used where the CPU runs it,
+    ///     OpenBLAS otherwise (for comparisons).
+    ///   - panelInstructionSet: the panel kernels' tiles; nil (default) the widest this CPU runs
+    ///     (a wider one than the CPU has is lowered to that).
     /// - Throws: `EngineError` for an invalid config, `CheckpointError` (`.missingTensor`,
     ///   `.shapeMismatch`, …) naming the file and tensor for weights that do not fit it.
     public convenience init(
         config: BertConfig, store: any TensorStore, noPositionEmbeddings: Bool = false,
-        precision: MatmulPrecision = .float32, library: MatmulLibrary? = nil
+        precision: MatmulPrecision = .float32, library: MatmulLibrary? = nil,
+        panelInstructionSet: PanelInstructionSet? = nil
     ) throws {
         try config.validate()
         let h = config.hidden
@@ -97,7 +99,8 @@ public final class BertWeights: Sendable {
         let words = BackgroundResult { try loader.load("bert/embeddings/word_embeddings", [vocabSize, h]) }
         do {
             try self.init(config: config, loader: loader, noPositionEmbeddings: noPositionEmbeddings,
-                          precision: precision, library: library, wordEmbeddings: words)
+                          precision: precision, library: library, panelInstructionSet: panelInstructionSet,
+                          wordEmbeddings: words)
         } catch {
             // A broken word-embedding tensor is reported first, as a read in file order would.
             _ = try words.value()
@@ -108,7 +111,7 @@ public final class BertWeights: Sendable {
     /// Everything but the word embeddings, which `wordEmbeddings` is reading meanwhile.
     private init(
         config: BertConfig, loader: TensorLoader, noPositionEmbeddings: Bool, precision: MatmulPrecision,
-        library: MatmulLibrary?, wordEmbeddings: BackgroundResult<[Float]>
+        library: MatmulLibrary?, panelInstructionSet: PanelInstructionSet?, wordEmbeddings: BackgroundResult<[Float]>
     ) throws {
         self.config = config
         activation = try Activation(config.hiddenAct)
@@ -137,7 +140,8 @@ public final class BertWeights: Sendable {
         var layers = [try readLayer(0)]
         layers.reserveCapacity(config.layers)
         let (choice, first) = ReducedPrecision.prepare(
-            requested: precision, library: library, layers: layers, activation: activation)
+            requested: precision, library: library, panelInstructionSet: panelInstructionSet, layers: layers,
+            activation: activation)
         matmulPrecision = choice
         switch first {
         case .oneDNN(var packed, let element):
@@ -153,7 +157,7 @@ public final class BertWeights: Sendable {
             layers[0] = layers[0].withoutKernels
             for i in 1..<config.layers {
                 let layer = try readLayer(i)
-                panels.append(PanelLayer(layer, activation: activation))
+                panels.append(PanelLayer(layer, activation: activation, instructionSet: panels[0].qkv.instructionSet))
                 layers.append(layer.withoutKernels)
             }
             (packedLayers, panelLayers) = (nil, panels)

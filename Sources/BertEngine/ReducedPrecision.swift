@@ -4,7 +4,7 @@ import Synchronization
 
 /// Arithmetic of the dense layers' matrix products (`-fp16` asks for `.bfloat16`).
 public enum MatmulPrecision: String, Sendable, CustomStringConvertible {
-    /// float32 weights and activations (oneDNN or our panel kernels on packed kernels, or OpenBLAS sgemm).
+    /// float32 weights and activations (our panel kernels or oneDNN on packed kernels, or OpenBLAS sgemm).
     case float32
     /// oneDNN matmul on bfloat16 weights and activations, accumulating and writing float32.
     case bfloat16
@@ -14,10 +14,11 @@ public enum MatmulPrecision: String, Sendable, CustomStringConvertible {
 
 /// The library that multiplies the encoder layers' dense kernels.
 public enum MatmulLibrary: String, Sendable, CustomStringConvertible {
-    /// oneDNN matmul on kernels packed once at load into its blocked layout.
+    /// oneDNN matmul on kernels packed once at load into its blocked layout: bfloat16 always,
+    /// float32 when asked for by name (for comparisons).
     case oneDNN
-    /// Our own float32 kernels (`CKernels/dense.c`, AVX2 + FMA) on kernels packed once at load
-    /// into panels of 16 columns: where oneDNN has no JIT kernel for a packed layout.
+    /// Our own float32 kernels (`CKernels/dense.c`, AVX2 + FMA or AVX-512) on kernels packed once
+    /// at load into panels of 16 columns: the float32 default wherever the CPU has AVX2 and FMA.
     case panelKernels
     /// OpenBLAS `cblas_sgemm` on the row-major kernels (it packs them on every call).
     case openBLAS
@@ -40,16 +41,17 @@ public struct MatmulPrecisionChoice: Sendable, Equatable {
     public let implementation: String?
     /// Why a bfloat16 request runs in float32; nil otherwise.
     public let fallbackReason: String?
-    /// Why float32 runs without oneDNN although the fastest library, or oneDNN, was asked for;
-    /// nil otherwise.
+    /// Why float32 runs without oneDNN although oneDNN was asked for; nil otherwise.
     public let notOneDNNReason: String?
     /// Why float32 runs on OpenBLAS although our panel kernels could have been used; nil otherwise.
     public let notPanelKernelsReason: String?
+    /// The panel kernels' instruction set when they multiply; nil on the other libraries.
+    public let panelInstructionSet: PanelInstructionSet?
 
     init(
         requested: MatmulPrecision, active: MatmulPrecision, library: MatmulLibrary, isa: String?,
         implementation: String?, fallbackReason: String? = nil, notOneDNNReason: String? = nil,
-        notPanelKernelsReason: String? = nil
+        notPanelKernelsReason: String? = nil, panelInstructionSet: PanelInstructionSet? = nil
     ) {
         self.requested = requested
         self.active = active
@@ -59,6 +61,7 @@ public struct MatmulPrecisionChoice: Sendable, Equatable {
         self.fallbackReason = fallbackReason
         self.notOneDNNReason = notOneDNNReason
         self.notPanelKernelsReason = notPanelKernelsReason
+        self.panelInstructionSet = panelInstructionSet
     }
 
     static let float32 = MatmulPrecisionChoice(
@@ -72,8 +75,8 @@ public struct MatmulPrecisionChoice: Sendable, Equatable {
             float32Products = "matrix products in float32 (oneDNN \(OneDNN.version), ISA \(isa ?? "?"), "
                 + "\(implementation ?? "?"), kernels packed at load)"
         case .panelKernels:
-            float32Products = "matrix products in float32 (our AVX2 + FMA kernels, packed at load"
-                + (notOneDNNReason.map { "; not oneDNN: \($0))" } ?? ")")
+            float32Products = "matrix products in float32 (our \(panelInstructionSet.map { "\($0)" } ?? "?") kernels, "
+                + "packed at load" + (notOneDNNReason.map { "; not oneDNN: \($0))" } ?? ")")
         case .openBLAS:
             float32Products = "matrix products in float32 (OpenBLAS \(BLAS.coreName)"
                 + (notOneDNNReason.map { "; not oneDNN: \($0)" } ?? "")
@@ -564,12 +567,19 @@ enum ReducedPrecision {
 
     /// Packs the first layer's kernels for the library that will multiply them: oneDNN in
     /// bfloat16 when `requested` is bfloat16 and the CPU runs it natively; else, for float32
-    /// with `library` nil (the fastest), oneDNN where it has a JIT (brgemm) float32 kernel for
-    /// this CPU, our panel kernels where the CPU has AVX2 and FMA, OpenBLAS elsewhere; a
-    /// `library` named is used where the CPU runs it, OpenBLAS otherwise. The choice says why;
-    /// a oneDNN failure is such a reason, never an error: the model serves.
+    /// with `library` nil (the fastest), our panel kernels on the widest instruction set the CPU
+    /// has (AVX-512, else AVX2 + FMA), OpenBLAS without AVX2; a `library` named is used where the
+    /// CPU runs it, OpenBLAS otherwise, and `panelInstructionSet` (at most `.best`) picks the
+    /// panel kernels' tiles. The choice says why; a oneDNN failure is such a reason, never an
+    /// error: the model serves.
+    ///
+    /// Float32 left oneDNN's matmul (brg:avx512_core) for the panel kernels on AVX-512 CPUs once
+    /// those had AVX-512 tiles: on a 2-core Zen 5, both alternated in one process, one sentence
+    /// took 0.58× (MiniLM) / 0.83× (BERT-base) of oneDNN's time, 32 × 25 0.91-0.97×, 256 × 25
+    /// 0.98-1.03× (noise); oneDNN's f32 brgemm has no small-M kernel as good.
     static func prepare(
-        requested: MatmulPrecision, library: MatmulLibrary?, layers: [LayerWeights], activation: Activation
+        requested: MatmulPrecision, library: MatmulLibrary?, panelInstructionSet: PanelInstructionSet? = nil,
+        layers: [LayerWeights], activation: Activation
     ) -> (MatmulPrecisionChoice, PackedKernels)
     {
         let isa = OneDNN.effectiveISA
@@ -591,37 +601,39 @@ enum ReducedPrecision {
             }
         }
         let name = OneDNN.name(of: isa)
-        func choice(_ library: MatmulLibrary, _ notOneDNN: String?, notPanels: String? = nil) -> MatmulPrecisionChoice {
+        func choice(
+            _ library: MatmulLibrary, _ notOneDNN: String?, notPanels: String? = nil,
+            panels: PanelInstructionSet? = nil
+        ) -> MatmulPrecisionChoice {
             MatmulPrecisionChoice(
                 requested: requested, active: .float32, library: library, isa: name, implementation: nil,
-                fallbackReason: bf16FallbackReason, notOneDNNReason: notOneDNN, notPanelKernelsReason: notPanels)
-        }
-        func panelsOrOpenBLAS(_ notOneDNN: String?) -> (MatmulPrecisionChoice, PackedKernels) {
-            guard PanelDense.available else {
-                return (choice(.openBLAS, notOneDNN, notPanels: "this CPU lacks AVX2 or FMA"), .none)
-            }
-            return (choice(.panelKernels, notOneDNN), .panels(layers.map { PanelLayer($0, activation: activation) }))
+                fallbackReason: bf16FallbackReason, notOneDNNReason: notOneDNN, notPanelKernelsReason: notPanels,
+                panelInstructionSet: panels)
         }
         switch library {
         case .openBLAS?:
             return (choice(.openBLAS, nil), .none)
-        case .panelKernels?:
-            return panelsOrOpenBLAS(nil)
-        case .oneDNN?, nil:
+        case .panelKernels?, nil:
+            guard let best = PanelInstructionSet.best else {
+                return (choice(.openBLAS, nil, notPanels: "this CPU lacks AVX2 or FMA"), .none)
+            }
+            let tiles = min(panelInstructionSet ?? best, best)
+            return (choice(.panelKernels, nil, panels: tiles), .panels(layers.map {
+                PanelLayer($0, activation: activation, instructionSet: tiles)
+            }))
+        case .oneDNN?:
             switch pack(layers, element: .float32, activation: activation) {
             // "brg:avx512_core" (and its AMX/BF16-capable relatives): kernels that read the packed
             // layout. gemm:jit (AVX2 and older, or a capped ONEDNN_MAX_CPU_ISA) keeps the plain
-            // layout and repacks per call as sgemm does, so the panel kernels or OpenBLAS run there.
+            // layout and repacks per call as sgemm does: OpenBLAS runs there.
             case .success(let (packed, implementation)) where implementation.hasPrefix("brg:"):
                 return (MatmulPrecisionChoice(
                     requested: requested, active: .float32, library: .oneDNN, isa: name,
                     implementation: implementation, fallbackReason: bf16FallbackReason), .oneDNN(packed, .float32))
             case .success(let (_, implementation)):
-                let reason = "oneDNN offers only \(implementation) for float32 matmul with ISA \(name)"
-                return library == .oneDNN ? (choice(.openBLAS, reason), .none) : panelsOrOpenBLAS(reason)
+                return (choice(.openBLAS, "oneDNN offers only \(implementation) for float32 matmul with ISA \(name)"), .none)
             case .failure(let error):
-                return library == .oneDNN ? (choice(.openBLAS, error.description), .none)
-                    : panelsOrOpenBLAS(error.description)
+                return (choice(.openBLAS, error.description), .none)
             }
         }
     }

@@ -19,8 +19,8 @@ import BertEngine
         #expect(cases.contains { $0.poolingLayer.count > 1 })
     }
 
-    /// The default float32 path: oneDNN on packed kernels where the CPU has AVX-512, else our
-    /// panel kernels (AVX2), else OpenBLAS.
+    /// The default float32 path: our panel kernels on the widest tiles the CPU runs (AVX-512 or
+    /// AVX2), else OpenBLAS.
     @Test(arguments: Golden.cases)
     func matchesOriginalServer(_ golden: Golden.Case) throws {
         try check(golden, weights: (golden.noPositionEmbeddings ? MiniLM.tf1NoPositions : MiniLM.tf1).get())
@@ -34,12 +34,23 @@ import BertEngine
         try check(golden, weights: weights)
     }
 
-    /// float32 on our panel kernels, the default of AVX2 CPUs without AVX-512 (asked for by
-    /// name here, so AVX-512 machines, whose default is oneDNN, test them too).
+    /// float32 on our panel kernels' AVX2 tiles, the default of CPUs without AVX-512 (asked for
+    /// by name here, so AVX-512 machines, whose default is the AVX-512 tiles, test them too).
     @Test(arguments: Golden.cases)
-    func panelKernelsMatchOriginalServer(_ golden: Golden.Case) throws {
-        let weights = try (golden.noPositionEmbeddings ? MiniLM.tf1NoPositionsPanels : MiniLM.tf1Panels).get()
+    func avx2PanelKernelsMatchOriginalServer(_ golden: Golden.Case) throws {
+        let weights = try (golden.noPositionEmbeddings ? MiniLM.tf1NoPositionsAVX2Panels : MiniLM.tf1AVX2Panels).get()
         #expect(weights.matmulPrecision.library == .panelKernels, "\(weights.matmulPrecision.summary)")
+        #expect(weights.matmulPrecision.panelInstructionSet == .avx2, "\(weights.matmulPrecision.summary)")
+        try check(golden, weights: weights)
+    }
+
+    /// float32 on oneDNN's packed matmul, on request (where the CPU lacks AVX-512 the request
+    /// falls back to OpenBLAS, which must match as well).
+    @Test(arguments: Golden.cases)
+    func oneDNNMatchesOriginalServer(_ golden: Golden.Case) throws {
+        let weights = try (golden.noPositionEmbeddings ? MiniLM.tf1NoPositionsOneDNN : MiniLM.tf1OneDNN).get()
+        let expected: MatmulLibrary = ReducedPrecisionTests.hostRunsPackedFloat32 ? .oneDNN : .openBLAS
+        #expect(weights.matmulPrecision.library == expected, "\(weights.matmulPrecision.summary)")
         try check(golden, weights: weights)
     }
 

@@ -48,24 +48,28 @@ import Checkpoint
         return BLASKernel.avx512Flags.isSubset(of: BLASKernel.hostCPUFlags())
     }
 
+    /// The panel kernels' widest tiles this CPU runs, read off /proc/cpuinfo independently of
+    /// the kernels' own cpuid check.
+    static var hostPanelInstructionSet: PanelInstructionSet? {
+        let flags = BLASKernel.hostCPUFlags()
+        guard flags.isSuperset(of: ["avx2", "fma"]) else { return nil }
+        return flags.contains("avx512f") ? .avx512 : .avx2
+    }
+
     @Test func float32IsTheDefault() throws {
         let weights = try MiniLM.tf1.get()
         let choice = weights.matmulPrecision
         #expect(choice.active == .float32)
         #expect(choice.requested == .float32)
-        if Self.hostRunsPackedFloat32 {
-            #expect(choice.library == .oneDNN, "\(choice.summary)")
-            #expect(choice.implementation?.hasPrefix("brg:") == true, "\(choice.summary)")
-            #expect(weights.packedLayers?.first?.qkv.element == .float32)
-            #expect(weights.panelLayers == nil)
-        } else {
-            // No packed oneDNN kernel: our panel kernels, which every x86-64 CPU with AVX2 runs.
-            #expect(choice.library == .panelKernels, "\(choice.summary)")
-            #expect(choice.notOneDNNReason != nil)
-            #expect(choice.summary.contains("not oneDNN"))
-            #expect(weights.packedLayers == nil)
-            #expect(weights.panelLayers?.count == weights.config.layers)
-        }
+        // Our panel kernels on the widest tiles the CPU runs; every machine we run on has AVX2.
+        #expect(choice.library == .panelKernels, "\(choice.summary)")
+        #expect(choice.panelInstructionSet == Self.hostPanelInstructionSet, "\(choice.summary)")
+        #expect(PanelInstructionSet.best == Self.hostPanelInstructionSet)
+        #expect(choice.notOneDNNReason == nil)
+        #expect(weights.packedLayers == nil)
+        #expect(weights.panelLayers?.count == weights.config.layers)
+        let tiles = try #require(choice.panelInstructionSet)
+        #expect(choice.summary.contains("our \(tiles) kernels"), "\(choice.summary)")
         // The packed copy replaces the row-major one: the weights are held once.
         #expect(weights.layers.allSatisfy { $0.intermediate.kernel.isEmpty && $0.qkv.kernel.isEmpty })
     }
@@ -78,26 +82,48 @@ import Checkpoint
         #expect(weights.matmulPrecision.summary.contains("OpenBLAS"))
     }
 
-    @Test func panelKernelsOnRequest() throws {
-        let weights = try MiniLM.tf1Panels.get()
+    @Test func avx2PanelKernelsOnRequest() throws {
+        let weights = try MiniLM.tf1AVX2Panels.get()
         let choice = weights.matmulPrecision
         #expect(choice.library == .panelKernels, "\(choice.summary)")
+        #expect(choice.panelInstructionSet == .avx2)
         #expect(choice.notOneDNNReason == nil)
         #expect(weights.packedLayers == nil)
-        #expect(weights.panelLayers?.count == weights.config.layers)
+        #expect(weights.panelLayers?.allSatisfy { $0.intermediate.instructionSet == .avx2 } == true)
         #expect(choice.summary.contains("AVX2 + FMA kernels"))
     }
 
-    /// oneDNN's float32 products sum in another order than sgemm, nothing more: every pooled
-    /// value of a golden batch agrees far inside the golden tolerance.
+    /// oneDNN's float32 matmul, asked for by name: packed kernels where the CPU has AVX-512,
+    /// else OpenBLAS with the reason in the log line.
+    @Test func oneDNNOnRequest() throws {
+        let weights = try MiniLM.tf1OneDNN.get()
+        let choice = weights.matmulPrecision
+        #expect(choice.active == .float32)
+        if Self.hostRunsPackedFloat32 {
+            #expect(choice.library == .oneDNN, "\(choice.summary)")
+            #expect(choice.implementation?.hasPrefix("brg:") == true, "\(choice.summary)")
+            #expect(weights.packedLayers?.first?.qkv.element == .float32)
+            #expect(weights.panelLayers == nil)
+        } else {
+            #expect(choice.library == .openBLAS, "\(choice.summary)")
+            #expect(choice.notOneDNNReason != nil)
+            #expect(choice.summary.contains("not oneDNN"))
+            #expect(weights.packedLayers == nil && weights.panelLayers == nil)
+        }
+    }
+
+    /// The panel kernels (both tile sets) and oneDNN sum in other orders than sgemm, nothing
+    /// more: every pooled value of a golden batch agrees far inside the golden tolerance.
     @Test func packedFloat32AgreesWithOpenBLAS() throws {
-        let packed = try MiniLM.tf1.get(), plain = try MiniLM.tf1OpenBLAS.get()
-        for golden in Golden.cases where !golden.noPositionEmbeddings {
-            let pooling = try #require(PoolingStrategy(name: golden.poolingStrategy))
-            let batch = try Golden.input(golden.batches[0].input).batch
-            let a = try BertEncoder(weights: packed).encode(batch, pooling: pooling, layers: golden.poolingLayer)
-            let b = try BertEncoder(weights: plain).encode(batch, pooling: pooling, layers: golden.poolingLayer)
-            #expect(maxAbsDiff(a.values, b.values) <= 2e-5, "\(golden.name)")
+        let plain = try MiniLM.tf1OpenBLAS.get()
+        for packed in [try MiniLM.tf1.get(), try MiniLM.tf1AVX2Panels.get(), try MiniLM.tf1OneDNN.get()] {
+            for golden in Golden.cases where !golden.noPositionEmbeddings {
+                let pooling = try #require(PoolingStrategy(name: golden.poolingStrategy))
+                let batch = try Golden.input(golden.batches[0].input).batch
+                let a = try BertEncoder(weights: packed).encode(batch, pooling: pooling, layers: golden.poolingLayer)
+                let b = try BertEncoder(weights: plain).encode(batch, pooling: pooling, layers: golden.poolingLayer)
+                #expect(maxAbsDiff(a.values, b.values) <= 2e-5, "\(golden.name) \(packed.matmulPrecision.summary)")
+            }
         }
     }
 
@@ -132,11 +158,12 @@ import Checkpoint
         }
     }
 
-    /// Encoders on several threads share the packed kernels and the primitive table (both
-    /// element types: the scratchpad is per encoder for each).
-    @Test(arguments: [MatmulPrecision.bfloat16, .float32])
-    func concurrentEncodersAgreeWithSerial(_ precision: MatmulPrecision) throws {
-        let weights = try (precision == .bfloat16 ? MiniLMBF16.tf1 : MiniLM.tf1).get()
+    /// Encoders on several threads share the packed kernels and, on oneDNN, the primitive table
+    /// (both element types: the scratchpad is per encoder for each).
+    @Test(arguments: ["bfloat16 (oneDNN)", "float32 (default)", "float32 (oneDNN)"])
+    func concurrentEncodersAgreeWithSerial(_ library: String) throws {
+        let weights = try (library.hasPrefix("bfloat16") ? MiniLMBF16.tf1
+            : library.hasSuffix("(oneDNN)") ? MiniLM.tf1OneDNN : MiniLM.tf1).get()
         let golden = try #require(Golden.cases.first { $0.poolingStrategy == "REDUCE_MEAN" })
         let batch = try Golden.input(golden.batches[0].input).batch
         let serial = try BertEncoder(weights: weights).encode(batch, pooling: .reduceMean, layers: [-1])

@@ -40,21 +40,29 @@ enum MiniLM {
         load("minilm-tf1", noPositionEmbeddings: false, library: .openBLAS)
     static let tf1NoPositionsOpenBLAS: Result<BertWeights, any Error> =
         load("minilm-tf1", noPositionEmbeddings: true, library: .openBLAS)
-    /// `tf1` and `tf1NoPositions` with the dense layers on our panel kernels (the default where
-    /// oneDNN has no packed float32 kernel; any AVX2 CPU runs them, AVX-512 ones too).
-    static let tf1Panels: Result<BertWeights, any Error> =
-        load("minilm-tf1", noPositionEmbeddings: false, library: .panelKernels)
-    static let tf1NoPositionsPanels: Result<BertWeights, any Error> =
-        load("minilm-tf1", noPositionEmbeddings: true, library: .panelKernels)
+    /// `tf1` and `tf1NoPositions` on our panel kernels' AVX2 tiles (the default of CPUs without
+    /// AVX-512; asked for by name, so that AVX-512 machines, whose default is the AVX-512 tiles,
+    /// test them too).
+    static let tf1AVX2Panels: Result<BertWeights, any Error> =
+        load("minilm-tf1", noPositionEmbeddings: false, library: .panelKernels, panels: .avx2)
+    static let tf1NoPositionsAVX2Panels: Result<BertWeights, any Error> =
+        load("minilm-tf1", noPositionEmbeddings: true, library: .panelKernels, panels: .avx2)
+    /// `tf1` and `tf1NoPositions` on oneDNN's packed float32 matmul (on request only; on a CPU
+    /// without AVX-512, OpenBLAS with the reason).
+    static let tf1OneDNN: Result<BertWeights, any Error> =
+        load("minilm-tf1", noPositionEmbeddings: false, library: .oneDNN)
+    static let tf1NoPositionsOneDNN: Result<BertWeights, any Error> =
+        load("minilm-tf1", noPositionEmbeddings: true, library: .oneDNN)
 
-    private static func load(_ name: String, noPositionEmbeddings: Bool, library: MatmulLibrary? = nil)
-        -> Result<BertWeights, any Error>
-    {
+    private static func load(
+        _ name: String, noPositionEmbeddings: Bool, library: MatmulLibrary? = nil, panels: PanelInstructionSet? = nil
+    ) -> Result<BertWeights, any Error> {
         Result {
             let files = try ModelLocator.locate(modelDir: try Rig.model(name))
             let config = try BertConfig(contentsOfFile: files.configPath)
             return try BertWeights(
-                config: config, store: files.store, noPositionEmbeddings: noPositionEmbeddings, library: library)
+                config: config, store: files.store, noPositionEmbeddings: noPositionEmbeddings, library: library,
+                panelInstructionSet: panels)
         }
     }
 }

@@ -1,13 +1,24 @@
 #pragma once
 // Dense layers on kernels packed once at load into panels of 16 columns, with their bias and
-// activation applied while each output block is still in L1. For CPUs where oneDNN 2.6 has no
-// JIT matmul reading a packed layout (AVX2 without AVX-512): OpenBLAS's sgemm packs the kernel
-// again on every call and splits a 20-row product badly over threads, which made one sentence
-// cost twice what onnxruntime's packed kernels take there.
+// activation applied while each output block is still in L1: the engine's float32 products.
+// OpenBLAS's sgemm packs the kernel again on every call and splits a 20-row product badly over
+// threads, which made one sentence cost twice what onnxruntime's packed kernels take on an AVX2
+// CPU; oneDNN 2.6 has no packed float32 matmul there, and on AVX-512 its one is slow for a few rows.
 #include <stddef.h>
 
-/// Whether this CPU runs `bss_dense` (x86-64 with AVX2 and FMA); the other functions run anywhere.
-int bss_dense_available(void);
+/// The instruction sets `bss_dense` has tiles for. Within one, the sums do not depend on how a
+/// product is split or on scratch; across them they agree to rounding (their depth blocks differ).
+enum {
+    BSS_DENSE_NONE = 0,
+    /// AVX2 + FMA: tiles of up to 6 rows × 16 columns.
+    BSS_DENSE_AVX2 = 1,
+    /// AVX-512 F: tiles of up to 12 rows × 32 columns.
+    BSS_DENSE_AVX512 = 2,
+};
+
+/// The best `BSS_DENSE_*` this CPU runs (NONE: `bss_dense` must not be called; the other
+/// functions run anywhere).
+int bss_dense_best_isa(void);
 
 /// The columns of one panel.
 enum { BSS_DENSE_PANEL_COLUMNS = 16 };
@@ -29,13 +40,14 @@ size_t bss_dense_input_scratch_floats(void);
 /// rows and the columns of panels `panel_begin ..< panel_end` only, so threads can share one
 /// product by panels (or by rows, calling it on row ranges). Rows of `in` are `lda` floats apart,
 /// rows of `out` `ldo` apart; `activation` is a `BSS_ACTIVATION_*` code (elementwise.h), bias and
-/// activation computed as `bss_add_bias_activate` computes them. Needs `bss_dense_available()`.
+/// activation computed as `bss_add_bias_activate` computes them. `isa` is a `BSS_DENSE_*` this CPU
+/// runs (at most `bss_dense_best_isa()`, not NONE).
 ///
 /// `input_scratch`, when not NULL, is `bss_dense_input_scratch_floats()` floats for this call
 /// alone: each block of the input is copied there once and read by every panel
 /// of the range as one stream. Worth it when the range has many panels (a product split by rows);
 /// for a few panels the copy costs more than it saves (NULL: the input is read where it lies).
-/// The sums do not depend on it.
+/// The sums do not depend on it. AVX2 only: the AVX-512 tiles always read in place.
 void bss_dense(
-    const float *in, size_t lda, size_t m, size_t k, const float *packed, size_t n, const float *bias,
+    int isa, const float *in, size_t lda, size_t m, size_t k, const float *packed, size_t n, const float *bias,
     int activation, float *out, size_t ldo, size_t panel_begin, size_t panel_end, float *input_scratch);

@@ -3,7 +3,7 @@
 // usage: engine-benchmark [model_dir] [--batch 256] [--seq 25] [--threads 2] [--layer -2] [--rounds 5]
 //                         [--encoder-threads N]   (default: as many as OpenBLAS)
 //                         [--ids FILE [--json] [--encode-only]] [--encode-openblas-threads N]
-//                         [--precision fp32|fp32-openblas|fp32-panels|bf16|both|fp32-both]
+//                         [--precision fp32|fp32-openblas|fp32-panels|bf16|both|fp32-both|dnnl-panels]
 // model_dir defaults to $BSS_RIG_DIR/minilm-tf1 (~/.cache/bert-serving-swift/rig/minilm-tf1).
 //
 // With --ids, the rows are real sentences: FILE holds one tokenized sentence per line (word-piece
@@ -12,12 +12,13 @@
 // sentences/s, per-call latency, and the sgemm bound twice: on the tokens actually present and on
 // every row padded to --seq. --json adds one machine-readable line (`JSON {...}`).
 //
-// --precision fp32 (default) loads the model as the server does: float32 products on oneDNN with
-// kernels packed at load where oneDNN has such a kernel for the CPU (AVX-512), else on our panel
-// kernels (AVX2 + FMA), else OpenBLAS; fp32-openblas keeps OpenBLAS sgemm; fp32-panels asks for
-// the panel kernels; bf16 loads it as -fp16 does (bfloat16 matrix products where the CPU has
-// AVX512-BF16). both (synthetic rows only) times a float32 and a bfloat16 encoder alternately;
-// fp32-both the OpenBLAS and the default float32 encoders.
+// --precision fp32 (default) loads the model as the server does: float32 products on our panel
+// kernels packed at load (AVX-512 or AVX2 + FMA tiles, the widest the CPU has), else OpenBLAS;
+// fp32-openblas keeps OpenBLAS sgemm; fp32-panels asks for the panel kernels (the default's
+// library); bf16 loads it as -fp16 does (bfloat16 matrix products where the CPU has AVX512-BF16).
+// both (synthetic rows only) times a float32 and a bfloat16 encoder alternately; fp32-both the
+// OpenBLAS and the default float32 encoders; dnnl-panels float32 on oneDNN's packed matmul (where
+// the CPU has AVX-512) and on the panel kernels.
 import BertEngine
 import COpenBLAS
 import Checkpoint
@@ -73,9 +74,9 @@ func parseOptions() -> Options {
         case "--encode-only": options.encodeOnly = true
         case "--encode-openblas-threads": options.encodeOpenBLASThreads = int()
         case "--precision":
-            guard let p = args.popFirst(), ["fp32", "fp32-openblas", "fp32-panels", "bf16", "both", "fp32-both"].contains(p) else {
+            guard let p = args.popFirst(), ["fp32", "fp32-openblas", "fp32-panels", "bf16", "both", "fp32-both", "dnnl-panels"].contains(p) else {
                 FileHandle.standardError.write(
-                    Data("--precision needs fp32, fp32-openblas, fp32-panels, bf16, both or fp32-both\n".utf8))
+                    Data("--precision needs fp32, fp32-openblas, fp32-panels, bf16, both, fp32-both or dnnl-panels\n".utf8))
                 exit(2)
             }
             options.precision = p
@@ -260,6 +261,10 @@ func comparePrecisions(options: Options, config: BertConfig, store: any TensorSt
     let names: (String, String), first: BertWeights, other: BertWeights
     if options.precision == "fp32-both" {
         (names, first, other) = (("blas", "best"), try BertWeights(config: config, store: store, library: .openBLAS), fp32)
+    } else if options.precision == "dnnl-panels" {
+        (names, first, other) = (
+            ("dnnl", "panl"), try BertWeights(config: config, store: store, library: .oneDNN),
+            try BertWeights(config: config, store: store, library: .panelKernels))
     } else {
         (names, first, other) = (("fp32", "bf16"), fp32, try BertWeights(config: config, store: store, precision: .bfloat16))
     }
@@ -361,7 +366,7 @@ do {
     let loadSeconds = now() - loadStart
     print("precision        \(weights.matmulPrecision.summary)")
     print("openmp           \(OpenMPWaitPolicy.variable)=\(ProcessInfo.processInfo.environment[OpenMPWaitPolicy.variable] ?? "-")")
-    if options.precision == "both" || options.precision == "fp32-both" {
+    if ["both", "fp32-both", "dnnl-panels"].contains(options.precision) {
         try comparePrecisions(options: options, config: config, store: files.store, fp32: weights)
         exit(0)
     }
