@@ -7,7 +7,7 @@ import CKernels
 /// again on every call: measured on a 2-core AMD Zen 3, one thread, 20 rows × 384 × 1152,
 /// 0.24 ms against 0.18 ms for these kernels (96 GFLOP/s), and equal within 5 % at 5,000 rows.
 /// On a Zen 5 the AVX-512 tiles run 240-260 GFLOP/s on one thread from 20 rows up (AVX2's:
-/// 120-127), where oneDNN's float32 matmul is slow below ~100 rows (see `ReducedPrecision.prepare`).
+/// 120-127), where oneDNN's float32 matmul is slow for one sentence (see `ReducedPrecision.prepare`).
 ///
 /// Immutable after `init`; the packed buffer is freed with the object.
 final class PanelDense: @unchecked Sendable {
