@@ -54,10 +54,10 @@ void bss_dense_pack(const float *kernel, size_t k, size_t n, float *packed) {
 #define AVX2_TARGET __attribute__((target("avx2,fma")))
 #define AVX512_TARGET __attribute__((target("avx512f,avx2,fma")))
 #define IN_PLACE(r, i, rows) ((r) * lda + (i))
+#define PACKED(r, i, rows) ((i) * (rows) + (r))
 /// Loops over a tile's rows and panels unroll completely, so that every sum lives in a register
 /// (clang's own heuristics stopped at 11 rows and kept the sums on the stack: half the speed).
 #define UNROLL _Pragma("clang loop unroll(full)")
-#define PACKED(r, i, rows) ((i) * (rows) + (r))
 
 /// The signature of every tile: `rows` × `16 · panels` of `out` (rows `ldo` apart) =
 /// (`accumulate` ? out : 0) + in[rows × depth] · the panels' `depth` rows, the tile's panels
@@ -165,13 +165,12 @@ AVX512_TARGET static void NAME( \
     } \
 }
 DEFINE_AVX512_TILES(avx512_in_place, 1, IN_PLACE)
-DEFINE_AVX512_TILES(avx512_packed, 1, PACKED)
 DEFINE_AVX512_TILES(avx512_pair_in_place, 2, IN_PLACE)
-DEFINE_AVX512_TILES(avx512_pair_packed, 2, PACKED)
 
 /// The tiles of one ISA: `in_place` / `packed` over one panel, `group` panels at a time where
 /// the range has them (`group_in_place` / `group_packed`), tiles at most `rows` high, blocks of
-/// at most `depth` (which decides the order of the sums: see `dense_avx512`).
+/// at most `depth` (which decides the order of the sums: see `dense_avx512`). The `packed` ones
+/// run only given scratch (NULL for an ISA that never takes it).
 struct dense_tiles {
     size_t rows, group, depth;
     dense_tile *in_place, *packed, *group_in_place, *group_packed;
@@ -276,14 +275,14 @@ AVX512_TARGET static void dense_avx512(
     const float *in, size_t lda, size_t m, size_t k, const float *packed, size_t n, const float *bias,
     int activation, float *out, size_t ldo, size_t panel_begin, size_t panel_end, float *input_scratch) {
     // Measured on a Zen 5, one thread, the shapes of MiniLM and BERT-base: the input is read where
-    // it lies, scratch or not (copying it first cost 2-4 % at every shape, 12-16 % at 3,200 rows ×
+    // it lies, scratch or not (copying it first cost 1-9 % at every shape, 13-17 % at 3,200 rows ×
     // 1,536 deep, where on a Zen 3 with AVX2 it gained), and depth blocks are up to 768 deep, not
     // 384 (768 → 3,072 and 3,072 → 768 at 800 rows: 8-9 % faster, others within noise): the two
     // panels' block no longer fits L1 either way, and fewer blocks write and re-read fewer sums.
     // So for k > 384 the sums are added in another order than with AVX2 (not the same bits).
+    // No scratch, so no tiles reading packed input.
     (void)input_scratch;
-    const struct dense_tiles tiles = {
-        12, 2, 2 * BLOCK_DEPTH, avx512_in_place, avx512_packed, avx512_pair_in_place, avx512_pair_packed};
+    const struct dense_tiles tiles = {12, 2, 2 * BLOCK_DEPTH, avx512_in_place, NULL, avx512_pair_in_place, NULL};
     dense_blocks(tiles, in, lda, m, k, packed, n, bias, activation, out, ldo, panel_begin, panel_end, NULL);
 }
 
