@@ -33,25 +33,16 @@ struct JobDistributionTests {
     /// another has two queued. (With the original's random socket per request, each socket
     /// with a round robin of its own, these 8 jobs split 6 : 2 in 6 runs of 6.)
     @Test func workersTakeJobsInTurn() throws {
-        let ctx = try Context()
-        var config = try testServerConfig(ctx)
-        config.numWorker = 2
         let backend = WorkerRecordingBackend()
-        let server = try BertServer(config: config, backend: backend)
-        try server.start()
-        defer {
-            server.terminate()
-            server.wait()
+        try withTestServer(workers: 2, backend: backend) { config, c in
+            let size = config.priorityBatchSize + 4
+            let texts = (0..<size).map { "w\($0)" }
+            let ids = try (0..<8).map { _ in try c.send(EncodePayload.texts(texts).json(), msgLen: size) }
+            // Two workers answer out of order: wait for the last reply of all, whichever comes last.
+            var answered = Set<[UInt8]>()
+            while answered.count < ids.count { answered.insert(try c.sub.receive().last ?? []) }
+            #expect(answered == Set(ids.map { Array(String($0).utf8) }))
         }
-        let c = try RawClient(ctx, port: config.port, portOut: config.portOut)
-        defer { c.close() }
-        let size = config.priorityBatchSize + 4
-        let texts = (0..<size).map { "w\($0)" }
-        let ids = try (0..<8).map { _ in try c.send(EncodePayload.texts(texts).json(), msgLen: size) }
-        // Two workers answer out of order: wait for the last reply of all, whichever comes last.
-        var answered = Set<[UInt8]>()
-        while answered.count < ids.count { answered.insert(try c.sub.receive().last ?? []) }
-        #expect(answered == Set(ids.map { Array(String($0).utf8) }))
         let counts = backend.jobsPerWorker.withLock { $0 }
         #expect(counts == [0: 4, 1: 4], "jobs per worker: \(counts)")
     }

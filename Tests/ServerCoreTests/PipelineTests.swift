@@ -91,6 +91,25 @@ func testServerConfig(_ ctx: Context) throws -> ServerConfig {
     return config
 }
 
+/// Runs `body` with a stock-client-like `RawClient` of an in-process server of `workers` workers
+/// on `backend` (with `config` as `testServerConfig` gives it), then closes both.
+func withTestServer(
+    workers: Int, backend: any PipelineBackend, _ body: (ServerConfig, RawClient) throws -> Void
+) throws {
+    let ctx = try Context()
+    var config = try testServerConfig(ctx)
+    config.numWorker = workers
+    let server = try BertServer(config: config, backend: backend)
+    try server.start()
+    defer {
+        server.terminate()
+        server.wait()
+    }
+    let client = try RawClient(ctx, port: config.port, portOut: config.portOut)
+    defer { client.close() }
+    try body(config, client)
+}
+
 func header(_ frame: [UInt8]) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(frame)) as? [String: Any])
 }

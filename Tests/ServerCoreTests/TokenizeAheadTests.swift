@@ -35,25 +35,16 @@ final class OverlapProbeBackend: PipelineBackend {
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct TokenizeAheadTests {
     @Test func aWaitingJobIsTokenizedWhileTheOneBeforeIsEncoded() throws {
-        let ctx = try Context()
-        var config = try testServerConfig(ctx)
-        config.numWorker = 1
         let backend = OverlapProbeBackend()
-        let server = try BertServer(config: config, backend: backend)
-        try server.start()
-        defer {
-            server.terminate()
-            server.wait()
-        }
-        let c = try RawClient(ctx, port: config.port, portOut: config.portOut)
-        defer { c.close() }
-        // Four requests at once: while one is encoded (0.2 s), the next has long arrived.
-        let texts = ["a", "bb", "ccc", "dddd"]
-        let ids = try texts.map { try c.send(EncodePayload.texts([$0]).json(), msgLen: 1) }
-        for (id, text) in zip(ids, texts) {
-            let frames = try c.reply(for: id)
-            let values = try #require(PipelineFrames.floats(frames[2]))
-            #expect(values.first == Float(text.count), "request \(id) got another request's vector")
+        try withTestServer(workers: 1, backend: backend) { _, c in
+            // Four requests at once: while one is encoded (0.2 s), the next has long arrived.
+            let texts = ["a", "bb", "ccc", "dddd"]
+            let ids = try texts.map { try c.send(EncodePayload.texts([$0]).json(), msgLen: 1) }
+            for (id, text) in zip(ids, texts) {
+                let frames = try c.reply(for: id)
+                let values = try #require(PipelineFrames.floats(frames[2]))
+                #expect(values.first == Float(text.count), "request \(id) got another request's vector")
+            }
         }
         let seen = backend.state.withLock { $0 }
         #expect(seen.tokenized == 4)
