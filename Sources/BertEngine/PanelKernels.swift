@@ -19,8 +19,8 @@ final class PanelDense: @unchecked Sendable {
     /// The tiles `multiply` runs on.
     let instructionSet: PanelInstructionSet
     private let bias: [Float]
-    /// `bss_dense_packed_floats(inFeatures, outFeatures)` floats, 64-byte aligned (the kernel
-    /// loads each panel row with aligned 32-byte loads).
+    /// `bss_dense_packed_floats(inFeatures, outFeatures)` floats, 64-byte aligned (the tiles load
+    /// each 64-byte panel row with aligned loads: two of 32 bytes with AVX2, one with AVX-512).
     let packedKernel: UnsafeMutablePointer<Float>
 
     /// `instructionSet` must be one this CPU runs (`PanelInstructionSet.best` or below).
@@ -52,8 +52,9 @@ final class PanelDense: @unchecked Sendable {
         guard rows > 0, !panelRange.isEmpty else { return }
         bias.withUnsafeBufferPointer { bias in
             bss_dense(
-                instructionSet.rawValue, input, inFeatures, rows, inFeatures, packedKernel, outFeatures, bias.baseAddress!, activation.kernelCode,
-                out, outFeatures, panelRange.lowerBound, panelRange.upperBound, inputScratch)
+                instructionSet.rawValue, input, inFeatures, rows, inFeatures, packedKernel, outFeatures,
+                bias.baseAddress!, activation.kernelCode, out, outFeatures, panelRange.lowerBound, panelRange.upperBound,
+                inputScratch)
         }
     }
 

@@ -75,8 +75,8 @@ public struct MatmulPrecisionChoice: Sendable, Equatable {
             float32Products = "matrix products in float32 (oneDNN \(OneDNN.version), ISA \(isa ?? "?"), "
                 + "\(implementation ?? "?"), kernels packed at load)"
         case .panelKernels:
-            float32Products = "matrix products in float32 (our \(panelInstructionSet.map { "\($0)" } ?? "?") kernels, "
-                + "packed at load" + (notOneDNNReason.map { "; not oneDNN: \($0))" } ?? ")")
+            let tiles = panelInstructionSet.map { "\($0)" } ?? "?"
+            float32Products = "matrix products in float32 (our \(tiles) kernels, packed at load)"
         case .openBLAS:
             float32Products = "matrix products in float32 (OpenBLAS \(BLAS.coreName)"
                 + (notOneDNNReason.map { "; not oneDNN: \($0)" } ?? "")
@@ -631,7 +631,8 @@ enum ReducedPrecision {
                     requested: requested, active: .float32, library: .oneDNN, isa: name,
                     implementation: implementation, fallbackReason: bf16FallbackReason), .oneDNN(packed, .float32))
             case .success(let (_, implementation)):
-                return (choice(.openBLAS, "oneDNN offers only \(implementation) for float32 matmul with ISA \(name)"), .none)
+                let reason = "oneDNN offers only \(implementation) for float32 matmul with ISA \(name)"
+                return (choice(.openBLAS, reason), .none)
             case .failure(let error):
                 return (choice(.openBLAS, error.description), .none)
             }
