@@ -385,7 +385,7 @@ public final class BertEncoder {
             // by panels, read in place.
             let rowParts = threads * min(4, rows / (threads * Self.panelRowsPerPart))
             if rowParts > 0 {
-                let stride = panels.readsInputScratch ? PanelDense.inputScratchCount : 0
+                let stride = panels.inputScratchCount
                 workspace.panelInputScratch.reserve(rowParts * stride)
                 let scratch = workspace.panelInputScratch.pointer
                 parallel(rowParts, threads: threads) { part in

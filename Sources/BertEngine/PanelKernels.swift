@@ -58,12 +58,9 @@ final class PanelDense: @unchecked Sendable {
         }
     }
 
-    /// The floats of one `inputScratch` of `multiply`.
-    static let inputScratchCount = bss_dense_input_scratch_floats()
-
-    /// Whether `multiply` uses an `inputScratch` it is given (AVX2; the AVX-512 tiles read the
-    /// input where it lies, which measured faster on a Zen 5).
-    var readsInputScratch: Bool { instructionSet == .avx2 }
+    /// The floats of one `inputScratch` of `multiply`; 0 when it reads the input in place anyway
+    /// (the AVX-512 tiles, which measured faster so on a Zen 5).
+    var inputScratchCount: Int { bss_dense_input_scratch_floats(instructionSet.rawValue) }
 
     /// Whether this CPU runs the panel kernels (x86-64 with AVX2 and FMA).
     static var available: Bool { PanelInstructionSet.best != nil }

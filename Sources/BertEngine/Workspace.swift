@@ -52,7 +52,8 @@ final class Workspace {
     /// of its first token in the packed buffers.
     var lengths: [Int] = []
     var offsets: [Int] = []
-    /// Per part of a panel-kernel product split by rows, `PanelDense.inputScratchCount` floats.
+    /// Per part of a panel-kernel product split by rows, `PanelDense.inputScratchCount` floats
+    /// (none on AVX-512).
     var panelInputScratch = ScratchBuffer()
     /// The bfloat16 copy of a matrix product's input, `[paddedRows(tokens), inFeatures]`.
     var bf16Input = TypedScratchBuffer<UInt16>()

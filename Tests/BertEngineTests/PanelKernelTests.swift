@@ -61,7 +61,7 @@ import Testing
             instructionSet: instructionSet)
         var out = [Float](repeating: sentinel, count: (p.m + 1) * p.ldo)
         // NaN: a tile reading scratch the copy did not fill would poison its sums.
-        var inputScratch = [Float](repeating: .nan, count: scratch ? bss_dense_input_scratch_floats() : 0)
+        var inputScratch = [Float](repeating: .nan, count: scratch ? dense.inputScratchCount : 0)
         input.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { out in
                 inputScratch.withUnsafeMutableBufferPointer { inputScratch in

@@ -33,8 +33,9 @@ size_t bss_dense_packed_floats(size_t k, size_t n);
 /// `k` rows of 16 floats, contiguous (the last panel zero-filled past column n).
 void bss_dense_pack(const float *kernel, size_t k, size_t n, float *packed);
 
-/// The floats of the scratch `bss_dense` may copy its input into (one block of rows × depth).
-size_t bss_dense_input_scratch_floats(void);
+/// The floats of the scratch `bss_dense` on `isa` may copy its input into (one block of rows ×
+/// depth); 0 where it always reads the input in place (AVX-512).
+size_t bss_dense_input_scratch_floats(int isa);
 
 /// modeling.py `dense`: `out[r][j] = activation(Σᵢ in[r][i] · kernel[i][j] + bias[j])` for the `m`
 /// rows and the columns of panels `panel_begin ..< panel_end` only, so threads can share one
@@ -43,11 +44,11 @@ size_t bss_dense_input_scratch_floats(void);
 /// activation computed as `bss_add_bias_activate` computes them. `isa` is a `BSS_DENSE_*` this CPU
 /// runs (at most `bss_dense_best_isa()`, not NONE).
 ///
-/// `input_scratch`, when not NULL, is `bss_dense_input_scratch_floats()` floats for this call
+/// `input_scratch`, when not NULL, is `bss_dense_input_scratch_floats(isa)` floats for this call
 /// alone: each block of the input is copied there once and read by every panel
 /// of the range as one stream. Worth it when the range has many panels (a product split by rows);
 /// for a few panels the copy costs more than it saves (NULL: the input is read where it lies).
-/// The sums do not depend on it. AVX2 only: the AVX-512 tiles always read in place.
+/// The sums do not depend on it. Ignored where that count is 0.
 void bss_dense(
     int isa, const float *in, size_t lda, size_t m, size_t k, const float *packed, size_t n, const float *bias,
     int activation, float *out, size_t ldo, size_t panel_begin, size_t panel_end, float *input_scratch);
